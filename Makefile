@@ -1,0 +1,34 @@
+# deblurzoo — the two set-up commands are `make train` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install train test test-full lint clean-logs
+
+help: ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install deblurzoo with its dev tools (idempotent)
+
+train: install ## make the synthetic dataset, train the default model on CPU, evaluate it, print the table
+	$(VENV)/bin/deblurzoo-train
+
+test: install ## run the test suite (without the tests marked slow)
+	$(PY) -m pytest -m "not slow"
+
+test-full: install ## run every test, the slow ones included
+	$(PY) -m pytest
+
+lint: install ## ruff over the package and the tests
+	$(VENV)/bin/ruff check src tests
+
+clean-logs: ## delete training logs and runs
+	rm -rf logs
