@@ -1,0 +1,88 @@
+"""IFI-RNN, the C1H1 configuration used as a RIRN host.
+
+Nah, Son & Lee, "Recurrent Neural Networks with Intra-Frame Iterations for Video Deblurring",
+CVPR 2019; configuration as RIRN's supplementary Sec. S2.1 uses it: "the simplest model, C1H1
+with a single cell without the iterative operations", feature channels as in the original.
+The encoder skeleton is the one of RIRN Table S1 (5×5 convolutions 3→20→40→60, the last two
+with stride 2, concatenated with a 20-channel hidden state at 1/4 resolution → 80 channels).
+
+No official code exists. Where the papers are silent we follow the re-implementation that the
+RIRN/ESTRNN line of papers quote numbers from (``reference-implementations.md`` §2.4.2 a):
+
+* F_B (encoder) has no activations; F_R is ``num_resblocks`` = 6 residual blocks at 80 channels;
+* F_L (decoder) is two stride-2 3×3 transposed convolutions 80→40→20 and a 5×5 conv 20→3,
+  without activations; F_h is conv 3×3 80→20, a residual block, conv 3×3 20→20;
+* the initial hidden state is zero; frames enter as ``x − 0.5`` and leave as ``out + 0.5``
+  (the reference normalises to ``[−0.5, 0.5]``). ``residual=True`` instead adds the blurry
+  frame to the decoder output, whose last layer then starts at zero so the untrained net is the
+  identity (not in the reference; offered for short training budgets).
+
+SimDeblur's port differs (3×3 kernels, 64-channel hidden, first hidden = features); it is not
+what this module builds.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from deblurzoo.models.blocks import ResBlock, conv, deconv
+from deblurzoo.models.registry import register_model
+from deblurzoo.models.rirn.recurrent_host import RecurrentHost
+
+
+class IFIRNN(RecurrentHost):
+    """IFI-RNN with one cell and one update per frame (C1H1).
+
+    Args:
+        channels: encoder widths at full, 1/2 and 1/4 resolution (Table S1: 20, 40, 60).
+        hidden: hidden-state channels (Table S1: 20).
+        num_resblocks: residual blocks in F_R (6 in the reference).
+        kernel: encoder/decoder-output kernel size (5 in Table S1).
+        residual: add the blurry frame to the decoder output instead of the 0.5 offset.
+    """
+
+    spatial_multiple = 4
+
+    def __init__(
+        self,
+        channels: tuple[int, int, int] = (20, 40, 60),
+        hidden: int = 20,
+        num_resblocks: int = 6,
+        kernel: int = 5,
+        residual: bool = False,
+    ) -> None:
+        super().__init__()
+        c1, c2, c3 = channels
+        width = c3 + hidden
+        self.hidden_channels = hidden
+        self.residual = residual
+        self.f_b = nn.Sequential(
+            conv(3, c1, kernel), conv(c1, c2, kernel, stride=2), conv(c2, c3, kernel, stride=2)
+        )
+        self.f_r = nn.Sequential(*(ResBlock(width) for _ in range(num_resblocks)))
+        self.f_h = nn.Sequential(conv(width, hidden, 3), ResBlock(hidden), conv(hidden, hidden, 3))
+        self.f_l = nn.Sequential(deconv(width, c2), deconv(c2, c1), conv(c1, 3, kernel))
+        if residual:  # start as the identity map: the decoder's last layer adds nothing yet
+            nn.init.zeros_(self.f_l[-1].weight)
+            nn.init.zeros_(self.f_l[-1].bias)
+
+    def encode(self, frame: Tensor) -> Tensor:
+        return self.f_b(frame - 0.5)
+
+    def initial_hidden(self, features: Tensor) -> Tensor:
+        b, _, h, w = features.shape
+        return features.new_zeros(b, self.hidden_channels, h, w)
+
+    def cell(self, features: Tensor, hidden: Tensor) -> tuple[Tensor, Tensor]:
+        out = self.f_r(torch.cat([features, hidden], dim=1))
+        return out, self.f_h(out)
+
+    def decode(self, cell_out: Tensor, frame: Tensor) -> Tensor:
+        return self.f_l(cell_out) + (frame if self.residual else 0.5)
+
+
+@register_model("ifirnn_c1h1")
+def ifirnn_c1h1(**kwargs) -> IFIRNN:
+    """IFI-RNN C1H1 at the paper's widths (RIRN supplementary S2.1, Table S1)."""
+    return IFIRNN(**kwargs)

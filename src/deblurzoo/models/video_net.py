@@ -1,0 +1,35 @@
+"""The contract every video network of the zoo fulfils (see ``docs/models.md``).
+
+``forward(blur)`` takes a clip ``[B, T, 3, H, W]`` of RGB frames in ``[0, 1]`` and returns the
+restored clip of the same shape. Colour conventions of the reference code (BGR, ``[-0.5, 0.5]``)
+live inside the net. A net whose loss also needs lower-resolution predictions returns
+:class:`MultiScaleFrames` while training; evaluation only ever sees ``frames``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from torch import Tensor, nn
+
+
+class MultiScaleFrames(NamedTuple):
+    """Full-resolution frames plus coarser predictions for a multi-scale loss."""
+
+    frames: Tensor
+    coarse: tuple[Tensor, ...]
+
+
+class VideoNet(nn.Module):
+    """Base class declaring what generic padding, chunking and tiling need to know.
+
+    Attributes:
+        spatial_multiple: H and W must be multiples of this (inputs are padded to it).
+        recurrent: the net carries state from frame to frame, so temporal chunks need warm-up.
+        border_frames: (first, last) frames of a clip the net cannot restore; its output is
+            shorter by their sum.
+    """
+
+    spatial_multiple: int = 1
+    recurrent: bool = False
+    border_frames: tuple[int, int] = (0, 0)
