@@ -1,0 +1,109 @@
+"""The one LightningDataModule every video model of the zoo trains and is evaluated on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from lightning import LightningDataModule
+from torch.utils.data import DataLoader
+
+from deblurzoo.data.augment import ClipAugment
+from deblurzoo.data.clips import EvalChunks, TrainClips
+from deblurzoo.data.layouts.base import SequenceLayout
+from deblurzoo.data.sequence import VideoSequence
+
+
+class VideoDataModule(LightningDataModule):
+    """Training clips and evaluation chunks from any :class:`SequenceLayout`.
+
+    Every split is indexed and validated (frame pairing, readability, sizes, crop and clip
+    length) in :meth:`setup`, before the first step, so bad data fails fast with the path named.
+
+    Args:
+        root: the dataset's folder, as its archive unpacks.
+        layout: builds the :class:`SequenceLayout` that reads ``root`` (a partial of a layout
+            class: GOPRO, REDS, DVD, BSD, synthetic).
+        clip_len: frames per training clip.
+        crop_size: side of the square training crop (``None``: whole frames).
+        stride: frames between the starts of consecutive training windows.
+        frame_size: ``(H, W)`` every frame is resized to (e.g. GOPRO at 540×960), or ``None``.
+        augment: sequence-consistent training augmentation, or ``None``.
+        batch_size: training clips per batch **per device**.
+        eval_chunk_len, eval_chunk_overlap: temporal chunking of evaluation sequences.
+        num_workers, pin_memory: DataLoader settings for every split.
+        short_sequences: ``"skip"`` or ``"error"`` for sequences shorter than ``clip_len``.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        layout: Callable[[Path], SequenceLayout],
+        clip_len: int = 8,
+        crop_size: int | None = 256,
+        stride: int = 1,
+        frame_size: Sequence[int] | None = None,
+        augment: ClipAugment | None = None,
+        batch_size: int = 4,
+        eval_chunk_len: int | None = None,
+        eval_chunk_overlap: int = 0,
+        num_workers: int = 2,
+        pin_memory: bool = True,
+        short_sequences: str = "skip",
+    ) -> None:
+        super().__init__()
+        self.root = Path(root)
+        self.layout = layout(self.root)
+        self.clip_len, self.crop_size, self.stride = clip_len, crop_size, stride
+        self.frame_size = tuple(frame_size) if frame_size is not None else None
+        self.augment = augment
+        self.batch_size = batch_size
+        self.eval_chunk_len, self.eval_chunk_overlap = eval_chunk_len, eval_chunk_overlap
+        self.num_workers, self.pin_memory = num_workers, pin_memory
+        self.short_sequences = short_sequences
+        self.datasets: dict[str, TrainClips | EvalChunks] = {}
+
+    def prepare_data(self) -> None:
+        self.layout.prepare()
+
+    def setup(self, stage: str | None = None) -> None:
+        splits = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",)}
+        for split in splits.get(stage, ("train", "val", "test")):
+            if split not in self.datasets:
+                self.datasets[split] = self._build(split, self.layout.sequences(split))
+
+    def _build(self, split: str, sequences: list[VideoSequence]) -> TrainClips | EvalChunks:
+        if split == "train":
+            return TrainClips(
+                sequences, self.clip_len, self.crop_size, self.stride, self.frame_size,
+                self.augment, self.short_sequences,
+            )
+        return EvalChunks(sequences, self.eval_chunk_len, self.eval_chunk_overlap, self.frame_size)
+
+    def sequence_names(self, split: str) -> list[str]:
+        """Names of the indexed sequences of ``split``, by the ``seq_id`` the batches carry."""
+        return [seq.name for seq in self.datasets[split].sequences]
+
+    def frame_ids(self, split: str, seq_id: int) -> tuple[str, ...]:
+        """File stems of the frames of sequence ``seq_id`` of ``split``."""
+        return self.datasets[split].sequences[seq_id].frame_ids
+
+    def _loader(self, split: str, train: bool) -> DataLoader:
+        return DataLoader(
+            self.datasets[split],
+            batch_size=self.batch_size if train else 1,
+            shuffle=train,
+            drop_last=train,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", train=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", train=False)
