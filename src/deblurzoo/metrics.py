@@ -1,0 +1,102 @@
+"""Per-frame PSNR/SSIM for video restoration, de-duplicated by (sequence, frame).
+
+The protocol (``peers-and-conventions.md`` §2.7) is explicit and configurable through
+``conf/eval/``: RGB, ``data_range=1``, frames rounded to 8 bits first (as the benchmarks' MATLAB
+and BasicSR scripts do), SSIM with an 11×11 Gaussian window (σ = 1.5). Every frame is scored
+once, however often it is fed (DDP sampler padding, overlapping temporal chunks), and two means
+are reported: over frames (``*_frame``, ESTRNN/MATLAB convention) and over the per-sequence means
+(``*_seq``, BasicSR/MMagic convention); they differ when sequences differ in length.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torchmetrics import Metric
+from torchmetrics.functional.image import (
+    peak_signal_noise_ratio,
+    structural_similarity_index_measure,
+)
+
+
+def quantize(frames: Tensor) -> Tensor:
+    """Clamp to ``[0, 1]`` and round to the nearest 8-bit level, as when saving a PNG."""
+    return torch.round(frames.clamp(0, 1) * 255) / 255
+
+
+class VideoQualityMetric(Metric):
+    """Accumulates per-frame PSNR and SSIM keyed by ``(sequence id, frame index)``.
+
+    Args:
+        quantize: round predictions and targets to 8 bits before scoring.
+        crop_border: pixels removed from every side before scoring (0 for deblurring).
+    """
+
+    full_state_update = False
+    higher_is_better = True
+
+    def __init__(self, quantize: bool = True, crop_border: int = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.quantize = quantize
+        self.crop_border = crop_border
+        for name in ("seq_id", "frame_idx", "psnr", "ssim"):
+            self.add_state(name, default=[], dist_reduce_fx="cat")
+
+    def update(self, pred: Tensor, target: Tensor, seq_id: Tensor, frame_idx: Tensor) -> None:
+        """Score frames ``pred``/``target`` ``[N, 3, H, W]`` with their ids ``[N]``."""
+        pred, target = pred.detach().float(), target.float()
+        if self.quantize:
+            pred, target = quantize(pred), quantize(target)
+        if self.crop_border:
+            c = self.crop_border
+            pred, target = pred[..., c:-c, c:-c], target[..., c:-c, c:-c]
+        self.psnr.append(
+            peak_signal_noise_ratio(pred, target, data_range=1.0, reduction="none", dim=(1, 2, 3))
+        )
+        self.ssim.append(
+            structural_similarity_index_measure(pred, target, data_range=1.0, reduction="none")
+        )
+        self.seq_id.append(seq_id.to(self.device, torch.long))
+        self.frame_idx.append(frame_idx.to(self.device, torch.long))
+
+    def frames(self) -> dict[str, Tensor]:
+        """The scored frames, each ``(sequence, frame)`` once (its first score), sorted by key."""
+        if not self.psnr:
+            raise RuntimeError("VideoQualityMetric: no frame was scored")
+        seq, frame = _cat(self.seq_id), _cat(self.frame_idx)
+        key = seq * (int(frame.max()) + 1) + frame
+        unique, inverse = torch.unique(key, return_inverse=True)
+        order = torch.arange(len(key), device=key.device)
+        first = torch.full_like(unique, len(key)).scatter_reduce(0, inverse, order, "amin")
+        return {
+            "seq_id": seq[first],
+            "frame_idx": frame[first],
+            "psnr": _cat(self.psnr)[first],
+            "ssim": _cat(self.ssim)[first],
+        }
+
+    def per_sequence(self) -> dict[str, Tensor]:
+        """Per-sequence frame counts and mean PSNR/SSIM, keyed by sorted sequence id."""
+        scored = self.frames()
+        ids, inverse, counts = torch.unique(
+            scored["seq_id"], return_inverse=True, return_counts=True
+        )
+        out = {"seq_id": ids, "frames": counts}
+        for name in ("psnr", "ssim"):
+            sums = torch.zeros(len(ids), device=ids.device).index_add(0, inverse, scored[name])
+            out[name] = sums / counts
+        return out
+
+    def compute(self) -> dict[str, Tensor]:
+        scored, seqs = self.frames(), self.per_sequence()
+        return {
+            "psnr_frame": scored["psnr"].mean(),
+            "psnr_seq": seqs["psnr"].mean(),
+            "ssim_frame": scored["ssim"].mean(),
+            "ssim_seq": seqs["ssim"].mean(),
+        }
+
+
+def _cat(state: list[Tensor] | Tensor) -> Tensor:
+    """A ``cat`` state is a list before synchronisation and a tensor after it."""
+    return torch.cat(state) if isinstance(state, list) else state

@@ -1,0 +1,144 @@
+"""The generic LightningModule that trains and evaluates every video network of the zoo."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from lightning import LightningModule
+from omegaconf import DictConfig, OmegaConf
+from torch import Tensor, nn
+
+from deblurzoo.losses import CharbonnierLoss
+from deblurzoo.metrics import VideoQualityMetric
+from deblurzoo.models import MultiScaleFrames, VideoNet, create_model
+
+
+def restore(net: VideoNet, blur: Tensor) -> Tensor:
+    """Run ``net`` on a clip padded (replicate) to its ``spatial_multiple``; crop back."""
+    height, width = blur.shape[-2:]
+    multiple = net.spatial_multiple
+    pad_h, pad_w = -height % multiple, -width % multiple
+    if pad_h or pad_w:
+        padded = F.pad(blur.flatten(0, 1), (0, pad_w, 0, pad_h), mode="replicate")
+        blur = padded.unflatten(0, blur.shape[:2])
+    out = net(blur)
+    frames = out.frames if isinstance(out, MultiScaleFrames) else out
+    return frames[..., :height, :width]
+
+
+def _plain(config: Mapping[str, Any]) -> dict[str, Any]:
+    return OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(config)
+
+
+class VideoRestorationModule(LightningModule):
+    """Trains any registered video net with a reconstruction loss and scores it per frame.
+
+    The module never names an architecture: ``net`` is the registry entry (``name`` plus keyword
+    overrides), stored in the checkpoint so evaluation can rebuild it from the file alone.
+
+    Args:
+        net: ``{"name": <registered model>, **kwargs}`` for :func:`deblurzoo.create_model`.
+        optimizer: a partial optimizer, called with the parameters.
+        scheduler: a partial LR scheduler (stepped per epoch), called with the optimizer, or None.
+        loss: the reconstruction loss (Charbonnier, multi-scale aware, by default).
+        protocol: evaluation protocol, keyword arguments of :class:`VideoQualityMetric`.
+        num_sample_frames: frames of the first validation chunk logged as blur | restored | sharp.
+    """
+
+    def __init__(
+        self,
+        net: Mapping[str, Any],
+        optimizer: functools.partial | None = None,
+        scheduler: functools.partial | None = None,
+        loss: nn.Module | None = None,
+        protocol: Mapping[str, Any] | None = None,
+        num_sample_frames: int = 4,
+    ) -> None:
+        super().__init__()
+        net, protocol = _plain(net), _plain(protocol or {})
+        self.save_hyperparameters(
+            {"net": net, "protocol": protocol, "num_sample_frames": num_sample_frames}
+        )
+        self.net = create_model(**net)
+        self.optimizer, self.scheduler = optimizer, scheduler
+        self.loss = loss if loss is not None else CharbonnierLoss()
+        self.val_metric = VideoQualityMetric(**protocol)
+        self.test_metric = VideoQualityMetric(**protocol)
+        self.test_blur_metric = VideoQualityMetric(**protocol)
+        self.test_results: dict[str, dict[str, Tensor]] = {}
+
+    def forward(self, blur: Tensor) -> Tensor:
+        return restore(self.net, blur)
+
+    def target_frames(self, clip: Tensor) -> Tensor:
+        """The frames of ``clip`` the net restores (all but its declared border frames)."""
+        first, last = self.net.border_frames
+        return clip[:, first : clip.shape[1] - last]
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        loss = self.loss(self.net(batch["blur"]), self.target_frames(batch["sharp"]))
+        self.log("train/loss", loss, prog_bar=True, batch_size=batch["blur"].shape[0])
+        return loss
+
+    def _score(self, batch: dict[str, Tensor], metric: VideoQualityMetric, frames: Tensor) -> None:
+        score = self.target_frames(batch["score"])
+        seq_id = batch["seq_id"][:, None].expand_as(score)
+        metric.update(
+            frames[score], self.target_frames(batch["sharp"])[score],
+            seq_id[score], self.target_frames(batch["frame_idx"])[score],
+        )
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        restored = self(batch["blur"])
+        self._score(batch, self.val_metric, restored)
+        if batch_idx == 0:
+            self._log_samples(batch, restored)
+
+    def on_validation_epoch_end(self) -> None:
+        summary = self.val_metric.compute()
+        self.log("val/psnr", summary["psnr_frame"], prog_bar=True)
+        self.log("val/ssim", summary["ssim_frame"])
+        self.val_metric.reset()
+
+    def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        restored = self(batch["blur"])
+        self._score(batch, self.test_metric, restored)
+        self._score(batch, self.test_blur_metric, self.target_frames(batch["blur"]))
+        return restored
+
+    def on_test_epoch_end(self) -> None:
+        for name, metric in (("restored", self.test_metric), ("blurry", self.test_blur_metric)):
+            summary = metric.compute()
+            prefix = "test/" if name == "restored" else "test/blurry_"
+            for key, value in summary.items():
+                self.log(prefix + key, value)
+            self.test_results[name] = {**summary, **{f"seq_{k}": v for k, v in metric.per_sequence().items()}}
+            metric.reset()
+
+    def _log_samples(self, batch: dict[str, Tensor], restored: Tensor) -> None:
+        """Log ``blur | restored | sharp`` rows to every logger that takes images (wandb)."""
+        count = self.hparams.num_sample_frames
+        if not count or self.trainer.sanity_checking:
+            return
+        rows = [
+            torch.cat([b, r, s], dim=-1).clamp(0, 1)
+            for b, r, s in zip(
+                batch["blur"][0, :count], restored[0, :count], self.target_frames(batch["sharp"])[0, :count]
+            )
+        ]
+        for logger in self.loggers:
+            if hasattr(logger, "log_image"):
+                logger.log_image(
+                    "val/samples", images=list(rows), step=self.global_step,
+                    caption=["blur | restored | sharp"] * len(rows),
+                )
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer(params=self.parameters())
+        if self.scheduler is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.scheduler(optimizer=optimizer), "interval": "epoch"}}
