@@ -23,7 +23,10 @@ def _sequence(root: Path, name: str, length: int, size=(8, 12)) -> VideoSequence
     return VideoSequence(name, tuple(blur), tuple(sharp), size)
 
 
-@pytest.mark.parametrize(("length", "chunk_len", "overlap"), [(10, 4, 1), (10, 10, 0), (7, 3, 2), (3, 5, 1), (9, None, 0)])
+@pytest.mark.parametrize(
+    ("length", "chunk_len", "overlap"),
+    [(10, 4, 1), (10, 10, 0), (7, 3, 2), (3, 5, 1), (9, None, 0)],
+)
 def test_every_frame_scored_exactly_once(tmp_path, length, chunk_len, overlap) -> None:
     chunks = EvalChunks([_sequence(tmp_path, "a", length)], chunk_len, overlap)
     scored = torch.cat([c["frame_idx"][c["score"]] for c in chunks])
@@ -46,7 +49,9 @@ def test_train_clips_pair_blur_and_sharp_frames(tmp_path) -> None:
     assert len(clips) == 2  # windows start at 0 and 2
     item = clips[1]
     assert item["blur"].shape == (3, 3, 4, 4)
-    assert torch.allclose((item["sharp"] - item["blur"]) * 255, torch.full_like(item["blur"], 50.0), atol=1e-3)
+    assert torch.allclose(
+        (item["sharp"] - item["blur"]) * 255, torch.full_like(item["blur"], 50.0), atol=1e-3
+    )
     assert torch.allclose(item["blur"][:, 0, 0, 0] * 255, torch.tensor([2.0, 3.0, 4.0]), atol=1e-3)
 
 

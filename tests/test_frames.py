@@ -42,7 +42,9 @@ def _write_png16_rgb(path: Path, array: np.ndarray) -> Path:
     rows = b"".join(b"\x00" + row.astype(">u2").tobytes() for row in array)
     header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
     path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
     return path

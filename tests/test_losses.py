@@ -23,5 +23,9 @@ def test_multiscale_adds_weighted_coarse_terms() -> None:
     loss = CharbonnierLoss(coarse_weights=[0.5])
     full_only = loss(target, target)
     both = loss(MultiScaleFrames(target, (coarse,)), target)
-    down = torch.nn.functional.interpolate(target[0], size=(4, 4), mode="bilinear", align_corners=False)
-    assert both.item() == pytest.approx(full_only.item() + 0.5 * charbonnier(coarse[0], down).item(), rel=1e-5)
+    down = torch.nn.functional.interpolate(
+        target[0], size=(4, 4), mode="bilinear", align_corners=False
+    )
+    assert both.item() == pytest.approx(
+        full_only.item() + 0.5 * charbonnier(coarse[0], down).item(), rel=1e-5
+    )

@@ -57,7 +57,11 @@ def test_ssim_of_identical_frames_is_one_and_quantize_rounds() -> None:
     metric = VideoQualityMetric()
     metric.update(frames, frames, torch.tensor([0, 0]), torch.tensor([0, 1]))
     assert metric.compute()["ssim_frame"].item() == pytest.approx(1.0, abs=1e-6)
-    assert quantize(torch.tensor([0.5 / 255, 1.49 / 255, 2.0])).mul(255).tolist() == [0.0, 1.0, 255.0]
+    assert quantize(torch.tensor([0.5 / 255, 1.49 / 255, 2.0])).mul(255).tolist() == [
+        0.0,
+        1.0,
+        255.0,
+    ]
 
 
 def test_crop_border_ignores_the_border() -> None:

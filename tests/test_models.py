@@ -38,7 +38,9 @@ def test_ifirnn_parameter_count_from_table_s1() -> None:
 
 @pytest.mark.parametrize("residual", [False, True])
 def test_ifirnn_forward_backward_shapes(residual: bool) -> None:
-    net = deblurzoo.create_model("ifirnn_c1h1", channels=(4, 8, 12), hidden=4, num_resblocks=1, residual=residual)
+    net = deblurzoo.create_model(
+        "ifirnn_c1h1", channels=(4, 8, 12), hidden=4, num_resblocks=1, residual=residual
+    )
     blur = torch.rand(2, 3, 3, 16, 24, requires_grad=True)
     out = net(blur)
     assert out.shape == blur.shape
@@ -49,7 +51,9 @@ def test_ifirnn_forward_backward_shapes(residual: bool) -> None:
 def test_ifirnn_is_causal_and_recurrent() -> None:
     """Frame t depends on frames ≤ t only, and does depend on earlier frames (hidden state)."""
     torch.manual_seed(0)
-    net = deblurzoo.create_model("ifirnn_c1h1", channels=(4, 8, 12), hidden=4, num_resblocks=1).eval()
+    net = deblurzoo.create_model(
+        "ifirnn_c1h1", channels=(4, 8, 12), hidden=4, num_resblocks=1
+    ).eval()
     blur = torch.rand(1, 4, 3, 16, 16)
     changed = blur.clone()
     changed[:, 2] = torch.rand(1, 3, 16, 16)

@@ -43,5 +43,7 @@ class CharbonnierLoss(nn.Module):
         loss = charbonnier(pred.frames, target, self.eps)
         for i, coarse in enumerate(pred.coarse):
             weight = self.coarse_weights[i] if i < len(self.coarse_weights) else 1.0
-            loss = loss + weight * charbonnier(coarse, resize_clip(target, coarse.shape[-2:]), self.eps)
+            loss = loss + weight * charbonnier(
+                coarse, resize_clip(target, coarse.shape[-2:]), self.eps
+            )
         return loss

@@ -57,7 +57,9 @@ class TrainClips(Dataset):
         self.windows: list[tuple[int, int]] = []
         for i, seq in enumerate(self.sequences):
             if len(seq) < clip_len:
-                message = f"sequence {seq.name!r} has {len(seq)} frames, fewer than clip_len={clip_len}"
+                message = (
+                    f"sequence {seq.name!r} has {len(seq)} frames, fewer than clip_len={clip_len}"
+                )
                 if short_sequences == "error":
                     raise DatasetError(message)
                 log.warning("%s; skipped", message)
@@ -70,7 +72,9 @@ class TrainClips(Dataset):
                 )
             self.windows += [(i, s) for s in range(0, len(seq) - clip_len + 1, stride)]
         if not self.windows:
-            raise DatasetError(f"no training clip of {clip_len} frames in {len(self.sequences)} sequences")
+            raise DatasetError(
+                f"no training clip of {clip_len} frames in {len(self.sequences)} sequences"
+            )
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -108,7 +112,9 @@ class EvalChunks(Dataset):
         frame_size: tuple[int, int] | None = None,
     ) -> None:
         if chunk_len is not None and not 0 <= overlap < chunk_len:
-            raise ValueError(f"need 0 <= overlap < chunk_len, got overlap={overlap}, chunk_len={chunk_len}")
+            raise ValueError(
+                f"need 0 <= overlap < chunk_len, got overlap={overlap}, chunk_len={chunk_len}"
+            )
         self.sequences = list(sequences)
         self.frame_size = frame_size
         self.chunks: list[tuple[int, int, int, int]] = []  # (sequence, start, stop, score_from)

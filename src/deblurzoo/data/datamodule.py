@@ -75,8 +75,13 @@ class VideoDataModule(LightningDataModule):
     def _build(self, split: str, sequences: list[VideoSequence]) -> TrainClips | EvalChunks:
         if split == "train":
             return TrainClips(
-                sequences, self.clip_len, self.crop_size, self.stride, self.frame_size,
-                self.augment, self.short_sequences,
+                sequences,
+                self.clip_len,
+                self.crop_size,
+                self.stride,
+                self.frame_size,
+                self.augment,
+                self.short_sequences,
             )
         return EvalChunks(sequences, self.eval_chunk_len, self.eval_chunk_overlap, self.frame_size)
 

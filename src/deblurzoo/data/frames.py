@@ -20,9 +20,7 @@ passes the index and fails in :func:`read_frame`, with a :class:`DatasetError` n
 from __future__ import annotations
 
 import logging
-import os
 import struct
-import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +32,7 @@ import torch
 from PIL import Image
 
 from deblurzoo.data.sequence import DatasetError
+from deblurzoo.utils.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,12 @@ _COLOUR_KINDS: dict[str, str | None] = {
 }
 # What PIL raises for files that are missing, not images, truncated or corrupt.
 _DECODE_ERRORS = (
-    OSError, SyntaxError, EOFError, struct.error, zlib.error, Image.DecompressionBombError
+    OSError,
+    SyntaxError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    Image.DecompressionBombError,
 )
 
 
@@ -122,15 +126,8 @@ def write_frame(path: Path, frame: torch.Tensor) -> None:
         raise ValueError(f"{path}: expected a [3, H, W] frame, got shape {tuple(frame.shape)}")
     array = frame.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
     image = Image.fromarray(array.permute(1, 2, 0).cpu().numpy())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            image.save(file, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as file:
+        image.save(file, format="PNG")
 
 
 @contextmanager
@@ -207,5 +204,9 @@ def _warn_conversion(path: Path, kind: str) -> None:
     key = (path.parent, kind)
     if key not in _warned:
         _warned.add(key)
-        log.warning("%s: %s frames are converted to RGB on reading (first: %s)",
-                    path.parent, kind, path.name)
+        log.warning(
+            "%s: %s frames are converted to RGB on reading (first: %s)",
+            path.parent,
+            kind,
+            path.name,
+        )

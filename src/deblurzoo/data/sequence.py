@@ -27,7 +27,7 @@ class VideoSequence:
     def __post_init__(self) -> None:
         if len(self.blur) != len(self.sharp):
             raise DatasetError(
-                f"sequence {self.name!r}: {len(self.blur)} blurry but {len(self.sharp)} sharp frames"
+                f"sequence {self.name!r}: {len(self.blur)} blurry, {len(self.sharp)} sharp frames"
             )
 
     def __len__(self) -> int:

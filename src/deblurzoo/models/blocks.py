@@ -23,7 +23,9 @@ class ResBlock(nn.Module):
     def __init__(self, channels: int, kernel: int = 3) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            conv(channels, channels, kernel), nn.ReLU(inplace=True), conv(channels, channels, kernel)
+            conv(channels, channels, kernel),
+            nn.ReLU(inplace=True),
+            conv(channels, channels, kernel),
         )
 
     def forward(self, x: Tensor) -> Tensor:

@@ -1,4 +1,4 @@
-"""The zoo's one catalogue of networks: configs, notebooks, tests and the CLI all build models here."""
+"""The zoo's one catalogue of networks: configs, notebooks, tests and the CLI build models here."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ _MODELS: dict[str, Callable[..., nn.Module]] = {}
 
 
 def register_model(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Register a factory under ``name`` (lower case, add-ons as ``+`` suffixes, e.g. ``rdbn+irm``)."""
+    """Register a factory under ``name`` (lower case, add-ons as suffixes: ``rdbn+irm``)."""
 
     def decorator(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if name in _MODELS:

@@ -31,7 +31,11 @@ def restore(net: VideoNet, blur: Tensor) -> Tensor:
 
 
 def _plain(config: Mapping[str, Any]) -> dict[str, Any]:
-    return OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(config)
+    return (
+        OmegaConf.to_container(config, resolve=True)
+        if isinstance(config, DictConfig)
+        else dict(config)
+    )
 
 
 class VideoRestorationModule(LightningModule):
@@ -88,8 +92,10 @@ class VideoRestorationModule(LightningModule):
         score = self.target_frames(batch["score"])
         seq_id = batch["seq_id"][:, None].expand_as(score)
         metric.update(
-            frames[score], self.target_frames(batch["sharp"])[score],
-            seq_id[score], self.target_frames(batch["frame_idx"])[score],
+            frames[score],
+            self.target_frames(batch["sharp"])[score],
+            seq_id[score],
+            self.target_frames(batch["frame_idx"])[score],
         )
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
@@ -116,7 +122,10 @@ class VideoRestorationModule(LightningModule):
             prefix = "test/" if name == "restored" else "test/blurry_"
             for key, value in summary.items():
                 self.log(prefix + key, value)
-            self.test_results[name] = {**summary, **{f"seq_{k}": v for k, v in metric.per_sequence().items()}}
+            self.test_results[name] = {
+                **summary,
+                **{f"seq_{k}": v for k, v in metric.per_sequence().items()},
+            }
             metric.reset()
 
     def _log_samples(self, batch: dict[str, Tensor], restored: Tensor) -> None:
@@ -124,16 +133,14 @@ class VideoRestorationModule(LightningModule):
         count = self.hparams.num_sample_frames
         if not count or self.trainer.sanity_checking:
             return
-        rows = [
-            torch.cat([b, r, s], dim=-1).clamp(0, 1)
-            for b, r, s in zip(
-                batch["blur"][0, :count], restored[0, :count], self.target_frames(batch["sharp"])[0, :count]
-            )
-        ]
+        blur, sharp = self.target_frames(batch["blur"]), self.target_frames(batch["sharp"])
+        rows = list(torch.cat([blur, restored, sharp], dim=-1)[0, :count].clamp(0, 1))
         for logger in self.loggers:
             if hasattr(logger, "log_image"):
                 logger.log_image(
-                    "val/samples", images=list(rows), step=self.global_step,
+                    "val/samples",
+                    images=rows,
+                    step=self.global_step,
                     caption=["blur | restored | sharp"] * len(rows),
                 )
 
@@ -141,4 +148,7 @@ class VideoRestorationModule(LightningModule):
         optimizer = self.optimizer(params=self.parameters())
         if self.scheduler is None:
             return optimizer
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.scheduler(optimizer=optimizer), "interval": "epoch"}}
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": self.scheduler(optimizer=optimizer), "interval": "epoch"},
+        }

@@ -91,7 +91,7 @@ def pair_sequence(
     blur_ids, sharp_ids = [p.stem for p in blur], [p.stem for p in sharp]
     if blur_ids != sharp_ids:
         first = next(
-            (i for i, (b, s) in enumerate(zip(blur_ids, sharp_ids)) if b != s),
+            (i for i, (b, s) in enumerate(zip(blur_ids, sharp_ids, strict=False)) if b != s),
             min(len(blur), len(sharp)),
         )
         raise DatasetError(
@@ -116,7 +116,8 @@ def list_frames(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise DatasetError(f"{folder}: frame folder not found")
     frames = [
-        p for p in folder.iterdir()
+        p
+        for p in folder.iterdir()
         if p.suffix.lower() in FRAME_EXTENSIONS and not p.name.startswith(".") and p.is_file()
     ]
     if not frames:

@@ -1,0 +1,1 @@
+"""Helpers of the entry points: instantiation, provenance, checkpoints, reports."""
