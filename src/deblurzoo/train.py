@@ -1,0 +1,56 @@
+"""``deblurzoo-train``: train a zoo model on a dataset, then score it on the test split.
+
+Examples::
+
+    deblurzoo-train                                   # the CPU quick-start on synthetic data
+    deblurzoo-train model=ifirnn_c1h1 data=gopro data.root=/data/GOPRO_Large trainer=gpu
+    deblurzoo-train ckpt_path=last                    # resume the newest run of this task
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+from omegaconf import DictConfig
+
+from deblurzoo.callbacks import RunInfo
+from deblurzoo.utils.checkpoints import resolve_ckpt_path, stored_run_info
+from deblurzoo.utils.instantiate import instantiate_callbacks, instantiate_loggers
+from deblurzoo.utils.job import CONFIG_DIR, run_job, test_and_report
+from deblurzoo.utils.provenance import log_provenance
+
+
+def train(cfg: DictConfig) -> dict[str, Any] | None:
+    """Fit ``cfg.model`` on ``cfg.data`` (resuming from ``cfg.ckpt_path``), then test the best
+    checkpoint. Returns the test summary, or ``None`` when ``cfg.test`` is false."""
+    if cfg.get("seed") is not None:
+        L.seed_everything(cfg.seed, workers=True)
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir) / cfg.task_name)
+    datamodule = hydra.utils.instantiate(cfg.data)
+    model = hydra.utils.instantiate(cfg.model)
+    wandb_id = stored_run_info(ckpt_path).get("wandb_id") if ckpt_path else None
+    loggers = instantiate_loggers(cfg.get("logger"), wandb_id)
+    callbacks = instantiate_callbacks(cfg.get("callbacks"), with_logger=bool(loggers)) + [RunInfo()]
+    trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    log_provenance(loggers, cfg, model)
+    if cfg.train:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    if not cfg.test:
+        return None
+    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    return test_and_report(
+        trainer, model, datamodule, cfg, best or (None if cfg.train else ckpt_path)
+    )
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    summary = run_job(train, cfg)
+    return summary["restored"]["psnr_frame"] if summary else None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Test results as files (``metrics.json``, ``metrics_per_sequence.csv``) and as a console table."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from torch import Tensor
+
+from deblurzoo.utils.atomic import atomic_write
+
+SUMMARY_KEYS = ("psnr_frame", "psnr_seq", "ssim_frame", "ssim_seq")
+
+
+def summarize(
+    results: dict[str, dict[str, Tensor]], sequence_names: list[str], **context: Any
+) -> dict[str, Any]:
+    """A JSON-ready summary of the task's ``test_results`` (restored and blurry input)."""
+    restored = results["restored"]
+    summary: dict[str, Any] = {
+        **context,
+        "num_sequences": len(restored["seq_seq_id"]),
+        "num_frames": int(restored["seq_frames"].sum()),
+    }
+    for name in ("blurry", "restored"):
+        summary[name] = {key: float(results[name][key]) for key in SUMMARY_KEYS}
+    summary["psnr_gain_frame"] = summary["restored"]["psnr_frame"] - summary["blurry"]["psnr_frame"]
+    summary["per_sequence"] = [
+        {
+            "sequence": sequence_names[int(seq_id)],
+            "frames": int(restored["seq_frames"][i]),
+            "psnr": float(restored["seq_psnr"][i]),
+            "ssim": float(restored["seq_ssim"][i]),
+            "blurry_psnr": float(results["blurry"]["seq_psnr"][i]),
+            "blurry_ssim": float(results["blurry"]["seq_ssim"][i]),
+        }
+        for i, seq_id in enumerate(restored["seq_seq_id"])
+    ]
+    return summary
+
+
+def write_metrics(output_dir: str | Path, summary: dict[str, Any]) -> None:
+    """``metrics.json`` (everything) and ``metrics_per_sequence.csv``, each written atomically."""
+    output_dir = Path(output_dir)
+    with atomic_write(output_dir / "metrics.json") as handle:
+        json.dump(summary, handle, indent=2)
+    rows = summary["per_sequence"]
+    with atomic_write(output_dir / "metrics_per_sequence.csv", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def print_summary(summary: dict[str, Any], console: Console | None = None) -> None:
+    """The blurry-vs-restored table, ending with the line ``PSNR gain: +X.XX dB``."""
+    console = console or Console()
+    table = Table(
+        title=f"{summary.get('dataset', '')} {summary.get('split', 'test')}: "
+        f"{summary['num_sequences']} sequences, {summary['num_frames']} frames"
+    )
+    table.add_column("")
+    for key in SUMMARY_KEYS:
+        metric, mean = key.split("_")
+        table.add_column(f"{metric.upper()} {mean}", justify="right")
+    for name, label in (("blurry", "blurry input"), ("restored", "restored")):
+        digits = {"psnr": 2, "ssim": 4}
+        table.add_row(label, *(f"{summary[name][k]:.{digits[k[:4]]}f}" for k in SUMMARY_KEYS))
+    console.print(table)
+    console.print("frame: mean over frames; seq: mean of per-sequence means", style="dim")
+    console.print(f"PSNR gain: {summary['psnr_gain_frame']:+.2f} dB", highlight=False)

@@ -1,0 +1,100 @@
+"""End-to-end: train, resume and evaluate through the real entry points on CPU."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from deblurzoo.eval import evaluate
+from deblurzoo.train import train
+from deblurzoo.utils.checkpoints import stored_run_info
+from deblurzoo.utils.job import run_job
+from tests.conftest import TINY_DATA, TINY_MODEL, compose_config
+
+
+def test_fast_dev_run(train_cfg) -> None:
+    cfg = train_cfg("debug=fdr", "logger=none", "test=false")
+    assert train(cfg) is None
+    assert cfg.trainer.fast_dev_run is True
+
+
+def test_train_writes_checkpoints_and_metrics(train_cfg) -> None:
+    cfg = train_cfg()
+    summary = train(cfg)
+    out = Path(cfg.paths.output_dir)
+    assert (out / "checkpoints" / "last.ckpt").is_file()
+    assert (out / "checkpoints" / "epoch_000.ckpt").is_file()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["num_sequences"] == 2 and metrics["num_frames"] == 20  # every test frame once
+    assert metrics["restored"]["psnr_frame"] == pytest.approx(summary["restored"]["psnr_frame"])
+    rows = list(csv.DictReader((out / "metrics_per_sequence.csv").open()))
+    assert [r["sequence"] for r in rows] == ["synthetic_000", "synthetic_001"]
+    assert sum(int(r["frames"]) for r in rows) == 20
+    assert list(out.glob("**/*.tmp")) == []
+
+
+def test_eval_from_checkpoint_reproduces_test_metrics(train_cfg, tmp_path, data_dir) -> None:
+    train_summary = train(train_cfg())
+    ckpt = train_summary["ckpt_path"]
+    eval_dir = tmp_path / "eval"
+    cfg = compose_config(
+        "eval", eval_dir, data_dir, ["logger=none", f"ckpt_path={ckpt}", "save_frames=true"]
+    )
+    summary = evaluate(cfg)
+    for key in ("psnr_frame", "psnr_seq", "ssim_frame", "ssim_seq"):
+        assert summary["restored"][key] == pytest.approx(train_summary["restored"][key], abs=1e-6)
+        assert summary["blurry"][key] == pytest.approx(train_summary["blurry"][key], abs=1e-6)
+    assert json.loads((eval_dir / "metrics.json").read_text())["restored"] == summary["restored"]
+    frames = sorted((eval_dir / "frames" / "synthetic_000").glob("*.png"))
+    assert len(frames) == 10
+
+
+def test_resume_continues_from_saved_epoch_and_wandb_run(train_cfg, tmp_path) -> None:
+    first_dir = tmp_path / "logs" / "train" / "runs" / "first"
+    run_job(train, train_cfg("test=false", "logger=wandb", output_dir=first_dir))
+    last = first_dir / "checkpoints" / "last.ckpt"
+    first_state = torch.load(last, weights_only=False)
+    assert first_state["epoch"] == 0
+    wandb_id = stored_run_info(last)["wandb_id"]
+    assert wandb_id
+
+    second_dir = tmp_path / "second"
+    resume = ["test=false", "logger=wandb", "ckpt_path=last", "trainer.max_epochs=2"]
+    second = train_cfg(*resume, output_dir=second_dir)
+    run_job(train, second)
+    resumed = torch.load(second_dir / "checkpoints" / "last.ckpt", weights_only=False)
+    assert resumed["epoch"] == 1
+    assert resumed["global_step"] == 2 * first_state["global_step"]
+    epochs = sorted(p.name for p in (second_dir / "checkpoints").glob("epoch_*.ckpt"))
+    assert epochs == ["epoch_001.ckpt"]  # epoch 0 was not trained again
+    assert stored_run_info(second_dir / "checkpoints" / "last.ckpt")["wandb_id"] == wandb_id
+    assert list((second_dir / "wandb").glob(f"offline-run-*-{wandb_id}"))
+
+
+def test_multirun_gives_one_wandb_run_and_one_directory_per_job(tmp_path, data_dir) -> None:
+    overrides = [f"paths.data_dir={data_dir}", *TINY_DATA, *TINY_MODEL]
+    command = [sys.executable, "-m", "deblurzoo.train", "-m", "seed=0,1", "trainer.max_epochs=1"]
+    command += ["callbacks.progress_bar=null", f"paths.log_dir={tmp_path}", *overrides]
+    env = {**os.environ, "WANDB_MODE": "offline"}
+    subprocess.run(command, check=True, env=env, cwd=tmp_path, capture_output=True, timeout=600)
+    jobs = sorted((tmp_path / "train" / "multiruns").glob("*/[0-9]"))
+    assert [j.name for j in jobs] == ["0", "1"]
+    run_ids = set()
+    for job in jobs:
+        assert json.loads((job / "metrics.json").read_text())["num_frames"] == 20
+        runs = list((job / "wandb").glob("offline-run-*"))
+        assert len(runs) == 1
+        run_ids.add(runs[0].name.rsplit("-", 1)[-1])
+    assert len(run_ids) == 2
+
+
+def test_missing_checkpoint_is_named(train_cfg) -> None:
+    with pytest.raises(FileNotFoundError, match="nowhere.ckpt"):
+        train(train_cfg("ckpt_path=/nowhere.ckpt"))
