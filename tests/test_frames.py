@@ -177,12 +177,15 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".png", ".jpg"])
-def test_truncated_file_passes_header_check_and_fails_on_read(tmp_path: Path, suffix: str) -> None:
+def test_truncated_file_is_refused_at_index_time_and_on_read(tmp_path: Path, suffix: str) -> None:
     noise = np.random.default_rng(0).integers(0, 256, size=(64, 64, 3), dtype=np.uint8)
     path = _save(tmp_path / f"whole{suffix}", noise)  # large enough for the header to survive
+    assert check_frame(path).size == (64, 64)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    assert check_frame(path).size == (64, 64)
+    assert inspect_frame(path).size == (64, 64)  # the header alone still looks fine
+    with pytest.raises(DatasetError, match=f"{_named(path)}: truncated"):
+        check_frame(path)
     with pytest.raises(DatasetError, match=f"{_named(path)}: cannot decode image"):
         read_frame(path)
 

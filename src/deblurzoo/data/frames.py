@@ -13,8 +13,10 @@ The colour policy of the whole package lives here, in :func:`check_frame`:
 * Any other mode (``CMYK``, ``YCbCr``, ...) is rejected.
 
 Only :func:`read_frame` decodes pixels; :func:`inspect_frame` and :func:`check_frame` read the file
-header, so a dataset can be indexed quickly. A file that is truncated in its pixel data therefore
-passes the index and fails in :func:`read_frame`, with a :class:`DatasetError` naming it.
+header, so a dataset can be indexed quickly. :func:`check_frame` also reads the last bytes of PNG
+and JPEG files, so a truncated file (the usual corruption: an interrupted copy or unzip) is
+refused while indexing; damage inside the pixel data surfaces in :func:`read_frame`, also as a
+:class:`DatasetError` naming the file.
 """
 
 from __future__ import annotations
@@ -89,7 +91,9 @@ def check_frame(path: Path, convert: bool = True) -> FrameInfo:
     """
     path = Path(path)
     with _open(path) as img:
-        return _apply_policy(img, path, convert)
+        info = _apply_policy(img, path, convert)
+        _check_complete(path, img.format)
+    return info
 
 
 def read_frame(path: Path, size: tuple[int, int] | None = None) -> torch.Tensor:
@@ -152,6 +156,19 @@ def _info(img: Image.Image, path: Path) -> FrameInfo:
     else:
         bit_depth = 8
     return FrameInfo(size=(height, width), mode=img.mode, bit_depth=bit_depth)
+
+
+def _check_complete(path: Path, image_format: str | None) -> None:
+    """Refuse a PNG or JPEG whose end marker is missing: a truncated file (an interrupted copy or
+    unzip) is caught while indexing, from the file's last bytes, without decoding its pixels."""
+    markers = {"PNG": (b"IEND\xaeB`\x82", 12), "JPEG": (b"\xff\xd9", 1024)}
+    if image_format not in markers:
+        return
+    marker, tail = markers[image_format]
+    with open(path, "rb") as file:
+        file.seek(max(0, path.stat().st_size - tail))
+        if marker not in file.read():
+            raise DatasetError(f"{path}: truncated {image_format} file (no end marker)")
 
 
 def _png_bit_depth(path: Path) -> int:
