@@ -67,8 +67,12 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         metric, mean = key.split("_")
         table.add_column(f"{metric.upper()} {mean}", justify="right")
     for name, label in (("blurry", "blurry input"), ("restored", "restored")):
-        digits = {"psnr": 2, "ssim": 4}
-        table.add_row(label, *(f"{summary[name][k]:.{digits[k[:4]]}f}" for k in SUMMARY_KEYS))
+        table.add_row(label, *(_format(key, summary[name][key]) for key in SUMMARY_KEYS))
     console.print(table)
     console.print("frame: mean over frames; seq: mean of per-sequence means", style="dim")
     console.print(f"PSNR gain: {summary['psnr_gain_frame']:+.2f} dB", highlight=False)
+
+
+def _format(key: str, value: float) -> str:
+    """PSNR in dB with 2 decimals, SSIM with 4, as papers print them."""
+    return f"{value:.2f}" if key.startswith("psnr") else f"{value:.4f}"
