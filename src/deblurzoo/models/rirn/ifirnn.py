@@ -55,7 +55,7 @@ class IFIRNN(RecurrentHost):
         super().__init__()
         c1, c2, c3 = channels
         width = c3 + hidden
-        self.hidden_channels = hidden
+        self.feature_channels, self.hidden_channels = width, hidden
         self.residual = residual
         self.f_b = nn.Sequential(
             conv(3, c1, kernel), conv(c1, c2, kernel, stride=2), conv(c2, c3, kernel, stride=2)
@@ -67,19 +67,16 @@ class IFIRNN(RecurrentHost):
             nn.init.zeros_(self.f_l[-1].weight)
             nn.init.zeros_(self.f_l[-1].bias)
 
-    def encode(self, frame: Tensor) -> Tensor:
-        return self.f_b(frame - 0.5)
+    def initial_hidden(self, clip: Tensor) -> Tensor:
+        b, _, _, h, w = clip.shape
+        return clip.new_zeros(b, self.hidden_channels, h // 4, w // 4)
 
-    def initial_hidden(self, features: Tensor) -> Tensor:
-        b, _, h, w = features.shape
-        return features.new_zeros(b, self.hidden_channels, h, w)
+    def step(self, clip: Tensor, t: int, hidden: Tensor) -> tuple[Tensor, Tensor]:
+        features = self.f_r(torch.cat([self.f_b(clip[:, t] - 0.5), hidden], dim=1))
+        return features, self.f_h(features)
 
-    def cell(self, features: Tensor, hidden: Tensor) -> tuple[Tensor, Tensor]:
-        out = self.f_r(torch.cat([features, hidden], dim=1))
-        return out, self.f_h(out)
-
-    def decode(self, cell_out: Tensor, frame: Tensor) -> Tensor:
-        return self.f_l(cell_out) + (frame if self.residual else 0.5)
+    def decode(self, features: Tensor, clip: Tensor, t: int) -> Tensor:
+        return self.f_l(features) + (clip[:, t] if self.residual else 0.5)
 
 
 @register_model("ifirnn_c1h1")

@@ -1,53 +1,69 @@
 """The recurrent-host protocol shared by RIRN's five hosts (RIRN supplementary, Sec. S2, Fig. S1a).
 
-A host restores a clip frame by frame with three steps per frame ``t``::
+A host restores a clip frame by frame. Per frame ``t`` it implements two steps::
 
-    f_t        = encode(x_t)                 # frame features (the "f" that ATB blends)
-    y_t, h_t   = cell(f_t, h_{t-1})          # recurrent update (h is the state that IRM refines)
-    restored_t = decode(y_t, x_t)
+    f_t, h_t   = step(clip, t, h_{t-1})   # the recurrent cell: features to decode, new state
+    restored_t = decode(f_t, clip, t)
 
-:class:`RecurrentHost` owns the loop over time; hosts implement only the three steps and the
-initial hidden state. The IRM and ATB add-ons wrap these steps from outside, so no host holds its
-own copy of either module.
+and :meth:`RecurrentHost.initial_hidden` gives ``h_{-1}``. :class:`RecurrentHost` owns the loop
+over time and is where RIRN's add-ons plug in, for every host alike:
+
+* ATB (Table S4) blends the features on their way to the decoder with the previous blended
+  features: ``f̃_t = ATB(f_t, f̃_{t-1})`` (``f̃_{-1} = 0``), and ``decode`` sees ``f̃_t``;
+* IRM (Table S3) refines the state the host carries: ``h̃_t = IRM(h_t, h̃_{t-1})`` is what the
+  next ``step`` receives (``h̃_{-1} = h_{-1}``).
+
+No host holds its own copy of either module; :func:`attach_addons` sets them from outside.
+A host that needs neighbouring frames (a window) declares them in ``border_frames`` and is only
+asked to restore frames ``t`` whose window lies inside the clip.
 """
 
 from __future__ import annotations
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from deblurzoo.models.video_net import VideoNet
 
 
 class RecurrentHost(VideoNet):
-    """Base class of the recurrent hosts; ``forward`` runs ``encode → cell → decode`` over time."""
+    """Base class of the recurrent hosts; ``forward`` runs ``step → [ATB, IRM] → decode``.
+
+    Subclasses set ``feature_channels`` (channels of ``f_t``) and ``hidden_channels`` (channels
+    of ``h_t``) so add-ons can be sized for them.
+    """
 
     recurrent = True
+    feature_channels: int
+    hidden_channels: int
 
-    def encode(self, frame: Tensor) -> Tensor:
-        """Features ``f_t`` of one blurry frame ``[B, 3, H, W]``."""
+    def __init__(self) -> None:
+        super().__init__()
+        self.atb: nn.Module | None = None
+        self.irm: nn.Module | None = None
+
+    def initial_hidden(self, clip: Tensor) -> Tensor:
+        """The state ``h_{-1}`` for a clip ``[B, T, 3, H, W]``."""
         raise NotImplementedError
 
-    def initial_hidden(self, features: Tensor) -> Tensor:
-        """The hidden state ``h_0`` for a clip whose first features are ``features``."""
+    def step(self, clip: Tensor, t: int, hidden: Tensor) -> tuple[Tensor, Tensor]:
+        """One recurrent step at frame ``t``: ``(f_t, h_t)`` from the clip and ``h_{t-1}``."""
         raise NotImplementedError
 
-    def cell(self, features: Tensor, hidden: Tensor) -> tuple[Tensor, Tensor]:
-        """One recurrent step: ``(f_t, h_{t-1}) -> (y_t, h_t)``."""
-        raise NotImplementedError
-
-    def decode(self, cell_out: Tensor, frame: Tensor) -> Tensor:
-        """The restored frame from the cell output ``y_t`` (and the blurry frame, for residuals)."""
+    def decode(self, features: Tensor, clip: Tensor, t: int) -> Tensor:
+        """The restored frame ``t`` ``[B, 3, H, W]`` from the (blended) features."""
         raise NotImplementedError
 
     def forward(self, blur: Tensor) -> Tensor:
-        hidden = None
+        first, last = self.border_frames
+        hidden = self.initial_hidden(blur)
+        blended = None
         restored = []
-        for t in range(blur.shape[1]):
-            frame = blur[:, t]
-            features = self.encode(frame)
-            if hidden is None:
-                hidden = self.initial_hidden(features)
-            cell_out, hidden = self.cell(features, hidden)
-            restored.append(self.decode(cell_out, frame))
+        for t in range(first, blur.shape[1] - last):
+            features, new_hidden = self.step(blur, t, hidden)
+            if self.atb is not None:
+                previous = torch.zeros_like(features) if blended is None else blended
+                features = blended = self.atb(features, previous)
+            hidden = new_hidden if self.irm is None else self.irm(new_hidden, hidden)
+            restored.append(self.decode(features, blur, t))
         return torch.stack(restored, dim=1)
