@@ -27,11 +27,59 @@ import torch
 from torch import Tensor, nn
 
 from deblurzoo.models.blocks import ResBlock, conv, deconv
-from deblurzoo.models.registry import register_model
 from deblurzoo.models.rirn.recurrent_host import RecurrentHost
 
 
-class IFIRNN(RecurrentHost):
+def ifirnn_hidden_head(in_ch: int, hidden: int) -> nn.Sequential:
+    """IFI-RNN's F_h: conv 3×3 in→hidden, ResBlock(hidden), conv 3×3 hidden→hidden."""
+    return nn.Sequential(conv(in_ch, hidden, 3), ResBlock(hidden), conv(hidden, hidden, 3))
+
+
+class IFIRNNFrame(RecurrentHost):
+    """IFI-RNN's encoder F_B and decoder F_L around a recurrent cell, with a zero initial state.
+
+    Shared by IFI-RNN C1H1 and RIRN's gated hosts built from it (Tables S1 and S2): subclasses
+    add their cell and implement :meth:`step`, calling :meth:`encode` for the frame's features.
+
+    Args:
+        channels: encoder widths at full, 1/2 and 1/4 resolution (Tables S1/S2: 20, 40, 60).
+        kernel: size of the encoder convs and of the decoder's output conv (5 in the tables).
+        residual: add the blurry frame to the decoder output instead of the 0.5 offset; the
+            decoder's last layer then starts at zero so the untrained net is the identity.
+        features: channels of ``f_t``, the decoder's input.
+        state: channels of the carried state ``h_t``.
+    """
+
+    spatial_multiple = 4
+
+    def __init__(
+        self, channels: tuple[int, int, int], kernel: int, residual: bool, features: int, state: int
+    ) -> None:
+        super().__init__()
+        c1, c2, c3 = channels
+        self.feature_channels, self.hidden_channels = features, state
+        self.residual = residual
+        self.f_b = nn.Sequential(
+            conv(3, c1, kernel), conv(c1, c2, kernel, stride=2), conv(c2, c3, kernel, stride=2)
+        )
+        self.f_l = nn.Sequential(deconv(features, c2), deconv(c2, c1), conv(c1, 3, kernel))
+        if residual:
+            nn.init.zeros_(self.f_l[-1].weight)
+            nn.init.zeros_(self.f_l[-1].bias)
+
+    def encode(self, clip: Tensor, t: int) -> Tensor:
+        """F_B of frame ``t`` (entering as ``x − 0.5``)."""
+        return self.f_b(clip[:, t] - 0.5)
+
+    def initial_hidden(self, clip: Tensor) -> Tensor:
+        b, _, _, h, w = clip.shape
+        return clip.new_zeros(b, self.hidden_channels, h // 4, w // 4)
+
+    def decode(self, features: Tensor, clip: Tensor, t: int) -> Tensor:
+        return self.f_l(features) + (clip[:, t] if self.residual else 0.5)
+
+
+class IFIRNN(IFIRNNFrame):
     """IFI-RNN with one cell and one update per frame (C1H1).
 
     Args:
@@ -42,8 +90,6 @@ class IFIRNN(RecurrentHost):
         residual: add the blurry frame to the decoder output instead of the 0.5 offset.
     """
 
-    spatial_multiple = 4
-
     def __init__(
         self,
         channels: tuple[int, int, int] = (20, 40, 60),
@@ -52,34 +98,11 @@ class IFIRNN(RecurrentHost):
         kernel: int = 5,
         residual: bool = False,
     ) -> None:
-        super().__init__()
-        c1, c2, c3 = channels
-        width = c3 + hidden
-        self.feature_channels, self.hidden_channels = width, hidden
-        self.residual = residual
-        self.f_b = nn.Sequential(
-            conv(3, c1, kernel), conv(c1, c2, kernel, stride=2), conv(c2, c3, kernel, stride=2)
-        )
+        width = channels[2] + hidden
+        super().__init__(channels, kernel, residual, features=width, state=hidden)
         self.f_r = nn.Sequential(*(ResBlock(width) for _ in range(num_resblocks)))
-        self.f_h = nn.Sequential(conv(width, hidden, 3), ResBlock(hidden), conv(hidden, hidden, 3))
-        self.f_l = nn.Sequential(deconv(width, c2), deconv(c2, c1), conv(c1, 3, kernel))
-        if residual:  # start as the identity map: the decoder's last layer adds nothing yet
-            nn.init.zeros_(self.f_l[-1].weight)
-            nn.init.zeros_(self.f_l[-1].bias)
-
-    def initial_hidden(self, clip: Tensor) -> Tensor:
-        b, _, _, h, w = clip.shape
-        return clip.new_zeros(b, self.hidden_channels, h // 4, w // 4)
+        self.f_h = ifirnn_hidden_head(width, hidden)
 
     def step(self, clip: Tensor, t: int, hidden: Tensor) -> tuple[Tensor, Tensor]:
-        features = self.f_r(torch.cat([self.f_b(clip[:, t] - 0.5), hidden], dim=1))
+        features = self.f_r(torch.cat([self.encode(clip, t), hidden], dim=1))
         return features, self.f_h(features)
-
-    def decode(self, features: Tensor, clip: Tensor, t: int) -> Tensor:
-        return self.f_l(features) + (clip[:, t] if self.residual else 0.5)
-
-
-@register_model("ifirnn_c1h1")
-def ifirnn_c1h1(**kwargs) -> IFIRNN:
-    """IFI-RNN C1H1 at the paper's widths (RIRN supplementary S2.1, Table S1)."""
-    return IFIRNN(**kwargs)
