@@ -15,7 +15,9 @@ def _conv(cin: int, cout: int, k: int) -> int:
 
 def test_registry_lists_and_creates() -> None:
     assert "ifirnn_c1h1" in deblurzoo.list_models()
-    assert deblurzoo.list_models("ifi*") == ["ifirnn_c1h1"]
+    assert deblurzoo.list_models("ifi*") == [
+        "ifirnn_c1h1", "ifirnn_c1h1+atb", "ifirnn_c1h1+irm", "ifirnn_c1h1+irm+atb"
+    ]  # fmt: skip
     net = deblurzoo.create_model("ifirnn_c1h1", hidden=8)
     assert isinstance(net, IFIRNN) and net.hidden_channels == 8
 

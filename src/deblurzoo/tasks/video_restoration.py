@@ -51,6 +51,8 @@ class VideoRestorationModule(LightningModule):
         loss: the reconstruction loss (Charbonnier, multi-scale aware, by default).
         protocol: evaluation protocol, keyword arguments of :class:`VideoQualityMetric`.
         num_sample_frames: frames of the first validation chunk logged as blur | restored | sharp.
+        net_overrides: further keyword arguments of the registry entry, so a model config can
+            expose the net's switches at its top level (``model=rirn model.host=rdbn``).
     """
 
     def __init__(
@@ -61,9 +63,10 @@ class VideoRestorationModule(LightningModule):
         loss: nn.Module | None = None,
         protocol: Mapping[str, Any] | None = None,
         num_sample_frames: int = 4,
+        **net_overrides: Any,
     ) -> None:
         super().__init__()
-        net, protocol = _plain(net), _plain(protocol or {})
+        net, protocol = {**_plain(net), **net_overrides}, _plain(protocol or {})
         self.save_hyperparameters(
             {"net": net, "protocol": protocol, "num_sample_frames": num_sample_frames}
         )
