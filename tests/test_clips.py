@@ -37,6 +37,25 @@ def test_every_frame_scored_exactly_once(tmp_path, length, chunk_len, overlap) -
             assert len(c["frame_idx"]) == min(chunk_len, length)
 
 
+@pytest.mark.parametrize(("length", "chunk_len", "overlap"), [(12, 6, 4), (12, 7, 5), (9, 20, 4)])
+def test_windowed_nets_score_each_restorable_frame_once(tmp_path, length, chunk_len, overlap):
+    """A net with border frames (2, 2) restores frames 2 .. n-3; each is scored once, in a
+    chunk where it is restored (not among that chunk's first or last two frames)."""
+    seq = _sequence(tmp_path, "a", length)
+    chunks = EvalChunks([seq], chunk_len, overlap, border_frames=(2, 2))
+    scored = []
+    for c in chunks:
+        restorable = c["frame_idx"][2:-2]
+        assert set(c["frame_idx"][c["score"]].tolist()) <= set(restorable.tolist())
+        scored += c["frame_idx"][c["score"]].tolist()
+    assert sorted(scored) == list(range(2, length - 2))
+
+
+def test_overlap_must_cover_the_border_frames(tmp_path) -> None:
+    with pytest.raises(ValueError, match="need 4 <= overlap"):
+        EvalChunks([_sequence(tmp_path, "a", 8)], chunk_len=6, overlap=2, border_frames=(2, 2))
+
+
 def test_later_chunks_warm_up_on_their_overlap(tmp_path) -> None:
     chunks = EvalChunks([_sequence(tmp_path, "a", 10)], chunk_len=4, overlap=2)
     assert chunks[0]["score"].all()

@@ -61,7 +61,9 @@ class VideoDataModule(LightningDataModule):
         self.eval_chunk_len, self.eval_chunk_overlap = eval_chunk_len, eval_chunk_overlap
         self.num_workers, self.pin_memory = num_workers, pin_memory
         self.short_sequences = short_sequences
-        self.datasets: dict[str, TrainClips | EvalChunks] = {}
+        self.border_frames: tuple[int, int] = (0, 0)
+        self.sequences: dict[str, list[VideoSequence]] = {}
+        self.train_clips: TrainClips | None = None
 
     def prepare_data(self) -> None:
         self.layout.prepare()
@@ -69,33 +71,33 @@ class VideoDataModule(LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         splits = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",)}
         for split in splits.get(stage, ("train", "val", "test")):
-            if split not in self.datasets:
-                self.datasets[split] = self._build(split, self.layout.sequences(split))
+            if split not in self.sequences:
+                self.sequences[split] = self.layout.sequences(split)
+        if "train" in self.sequences and self.train_clips is None:
+            self.train_clips = TrainClips(
+                self.sequences["train"], self.clip_len, self.crop_size, self.stride,
+                self.frame_size, self.augment, self.short_sequences,
+            )  # fmt: skip
 
-    def _build(self, split: str, sequences: list[VideoSequence]) -> TrainClips | EvalChunks:
-        if split == "train":
-            return TrainClips(
-                sequences,
-                self.clip_len,
-                self.crop_size,
-                self.stride,
-                self.frame_size,
-                self.augment,
-                self.short_sequences,
-            )
-        return EvalChunks(sequences, self.eval_chunk_len, self.eval_chunk_overlap, self.frame_size)
+    def eval_chunks(self, split: str) -> EvalChunks:
+        """The evaluation chunks of ``split`` for a net that cannot restore ``border_frames``
+        (set by the task from its net before the loaders are built)."""
+        return EvalChunks(
+            self.sequences[split], self.eval_chunk_len, self.eval_chunk_overlap, self.frame_size,
+            self.border_frames,
+        )  # fmt: skip
 
     def sequence_names(self, split: str) -> list[str]:
         """Names of the indexed sequences of ``split``, by the ``seq_id`` the batches carry."""
-        return [seq.name for seq in self.datasets[split].sequences]
+        return [seq.name for seq in self.sequences[split]]
 
     def frame_ids(self, split: str, seq_id: int) -> tuple[str, ...]:
         """File stems of the frames of sequence ``seq_id`` of ``split``."""
-        return self.datasets[split].sequences[seq_id].frame_ids
+        return self.sequences[split][seq_id].frame_ids
 
-    def _loader(self, split: str, train: bool) -> DataLoader:
+    def _loader(self, dataset: TrainClips | EvalChunks, train: bool) -> DataLoader:
         return DataLoader(
-            self.datasets[split],
+            dataset,
             batch_size=self.batch_size if train else 1,
             shuffle=train,
             drop_last=train,
@@ -105,10 +107,10 @@ class VideoDataModule(LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", train=True)
+        return self._loader(self.train_clips, train=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader("val", train=False)
+        return self._loader(self.eval_chunks("val"), train=False)
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader("test", train=False)
+        return self._loader(self.eval_chunks("test"), train=False)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from lightning import LightningModule
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 from torch import Tensor, nn
 
 from deblurzoo.losses import CharbonnierLoss
@@ -31,11 +31,8 @@ def restore(net: VideoNet, blur: Tensor) -> Tensor:
 
 
 def _plain(config: Mapping[str, Any]) -> dict[str, Any]:
-    return (
-        OmegaConf.to_container(config, resolve=True)
-        if isinstance(config, DictConfig)
-        else dict(config)
-    )
+    """Plain dicts and lists (no OmegaConf nodes), so checkpoints load with ``weights_only``."""
+    return OmegaConf.to_container(OmegaConf.create(dict(config)), resolve=True)
 
 
 class VideoRestorationModule(LightningModule):
@@ -66,7 +63,7 @@ class VideoRestorationModule(LightningModule):
         **net_overrides: Any,
     ) -> None:
         super().__init__()
-        net, protocol = {**_plain(net), **net_overrides}, _plain(protocol or {})
+        net, protocol = _plain({**net, **net_overrides}), _plain(protocol or {})
         self.save_hyperparameters(
             {"net": net, "protocol": protocol, "num_sample_frames": num_sample_frames}
         )
@@ -77,6 +74,20 @@ class VideoRestorationModule(LightningModule):
         self.test_metric = VideoQualityMetric(**protocol)
         self.test_blur_metric = VideoQualityMetric(**protocol)
         self.test_results: dict[str, dict[str, Tensor]] = {}
+
+    def setup(self, stage: str) -> None:
+        """Tell the DataModule which border frames the net cannot restore, so evaluation chunks
+        overlap enough and score only restored frames; refuse clips with nothing to restore."""
+        datamodule = getattr(self.trainer, "datamodule", None)
+        if datamodule is None:
+            return
+        datamodule.border_frames = tuple(self.net.border_frames)
+        border = sum(self.net.border_frames)
+        if stage == "fit" and datamodule.clip_len <= border:
+            raise ValueError(
+                f"data.clip_len={datamodule.clip_len} leaves no frame to restore: "
+                f"{self.hparams.net['name']} needs {border} border frames per clip"
+            )
 
     def forward(self, blur: Tensor) -> Tensor:
         return restore(self.net, blur)
