@@ -29,3 +29,22 @@ def test_quickstart_runs_in_smoke_mode(tmp_path: Path) -> None:
     text = executed.read_text()
     assert "test PSNR gain over the blurry input" in text
     assert (tmp_path / "run" / "metrics.json").is_file()
+
+
+@pytest.mark.notebook
+def test_rirn_ablation_runs_in_smoke_mode(tmp_path: Path) -> None:
+    executed = tmp_path / "rirn_ablation.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "rirn_ablation.ipynb"),
+        str(executed),
+        parameters={
+            "smoke": True,
+            "max_epochs": 1,
+            "output_dir": str(tmp_path / "runs"),
+            "data_dir": str(tmp_path / "data"),
+        },
+        kernel_name="python3",
+        cwd=str(tmp_path),
+    )
+    assert len(list((tmp_path / "runs").glob("*/metrics.json"))) == 20
+    assert "beats the bare host for" in executed.read_text()

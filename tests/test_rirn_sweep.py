@@ -20,6 +20,7 @@ def test_twenty_job_multirun(tmp_path, data_dir) -> None:
         "model.irm=true,false", "model.atb=true,false",
         "data=synthetic", "debug=fdr", "task_name=rirn_sweep", "callbacks.progress_bar=null",
         f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}", *TINY_DATA,
+        "data.clip_len=6", "data.eval_chunk_len=10", "data.eval_chunk_overlap=4",  # STRCNN's window
     ]  # fmt: skip
     env = {**os.environ, "WANDB_MODE": "offline"}
     subprocess.run(command, check=True, env=env, cwd=tmp_path, capture_output=True, timeout=1800)

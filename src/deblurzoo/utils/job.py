@@ -49,6 +49,7 @@ def test_and_report(
         split="test",
         ckpt_path=str(ckpt_path or ""),
         protocol=dict(model.hparams.protocol),
+        net=dict(model.hparams.net),
     )
     if trainer.is_global_zero:
         write_metrics(cfg.paths.output_dir, summary)
