@@ -1,4 +1,4 @@
-"""The notebooks run top to bottom (papermill, smoke mode: tiny data and model, CPU)."""
+"""The notebooks run top to bottom (papermill, smoke mode: tiny data and models, CPU)."""
 
 from __future__ import annotations
 
@@ -11,31 +11,11 @@ papermill = pytest.importorskip("papermill")
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-@pytest.mark.notebook
-def test_quickstart_runs_in_smoke_mode(tmp_path: Path) -> None:
-    executed = tmp_path / "quickstart.ipynb"
+def _execute(name: str, tmp_path: Path) -> str:
+    """Run ``notebooks/<name>`` in smoke mode into ``tmp_path``; return the executed notebook."""
+    executed = tmp_path / name
     papermill.execute_notebook(
-        str(NOTEBOOKS / "quickstart.ipynb"),
-        str(executed),
-        parameters={
-            "smoke": True,
-            "max_epochs": 1,
-            "output_dir": str(tmp_path / "run"),
-            "data_dir": str(tmp_path / "data"),
-        },
-        kernel_name="python3",
-        cwd=str(tmp_path),
-    )
-    text = executed.read_text()
-    assert "test PSNR gain over the blurry input" in text
-    assert (tmp_path / "run" / "metrics.json").is_file()
-
-
-@pytest.mark.notebook
-def test_rirn_ablation_runs_in_smoke_mode(tmp_path: Path) -> None:
-    executed = tmp_path / "rirn_ablation.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOKS / "rirn_ablation.ipynb"),
+        str(NOTEBOOKS / name),
         str(executed),
         parameters={
             "smoke": True,
@@ -46,5 +26,16 @@ def test_rirn_ablation_runs_in_smoke_mode(tmp_path: Path) -> None:
         kernel_name="python3",
         cwd=str(tmp_path),
     )
+    return executed.read_text()
+
+
+@pytest.mark.notebook
+def test_quickstart_runs_in_smoke_mode(tmp_path: Path) -> None:
+    assert "test PSNR gain over the blurry input" in _execute("quickstart.ipynb", tmp_path)
+    assert (tmp_path / "runs" / "metrics.json").is_file()
+
+
+@pytest.mark.notebook
+def test_rirn_ablation_runs_in_smoke_mode(tmp_path: Path) -> None:
+    assert "beats the bare host for" in _execute("rirn_ablation.ipynb", tmp_path)
     assert len(list((tmp_path / "runs").glob("*/metrics.json"))) == 20
-    assert "beats the bare host for" in executed.read_text()

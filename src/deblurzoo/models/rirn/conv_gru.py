@@ -61,9 +61,6 @@ class ConvGRU(IFIRNNFrame):
         residual: add the blurry frame to the decoder output instead of the 0.5 offset.
     """
 
-    spatial_multiple = 4
-    border_frames = (0, 0)
-
     def __init__(
         self,
         channels: tuple[int, int, int] = (20, 40, 60),
