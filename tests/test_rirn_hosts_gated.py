@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from deblurzoo.models.rirn.conv_gru import ConvGRU
 from deblurzoo.models.rirn.conv_lstm import ConvLSTM
+from tests.recurrence import assert_causal_and_recurrent
 
 HOSTS = [ConvGRU, ConvLSTM]
 TINY = {"channels": (4, 8, 12), "hidden": 4}
@@ -119,15 +120,7 @@ def test_forward_backward(cls, residual: bool) -> None:
 @pytest.mark.parametrize("cls", HOSTS)
 def test_causal_and_recurrent(cls) -> None:
     """Frame t depends on frames ≤ t only, and on earlier frames through the state."""
-    net = _tiny(cls)
-    torch.manual_seed(1)
-    blur = torch.rand(1, 4, 3, 16, 16)
-    changed = blur.clone()
-    changed[:, 2] = torch.rand(1, 3, 16, 16)
-    with torch.no_grad():
-        a, b = net(blur), net(changed)
-    assert torch.equal(a[:, :2], b[:, :2])
-    assert not torch.allclose(a[:, 3], b[:, 3])
+    assert_causal_and_recurrent(_tiny(cls), seed=1)
 
 
 # --- the gates sit where the tables put them ------------------------------------------------
