@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
+
+ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
 
 
 def conv(in_ch: int, out_ch: int, kernel: int, stride: int = 1) -> nn.Conv2d:
@@ -30,3 +33,22 @@ class ResBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.body(x)
+
+
+class RDB(nn.Module):
+    """Residual dense block: ``n_layers`` dense layers (conv 3×3 + activation, each output
+    concatenated to its input) → conv 1×1 back to ``channels``, plus identity."""
+
+    def __init__(self, channels: int, growth: int, n_layers: int, activation: str) -> None:
+        super().__init__()
+        self.dense = nn.ModuleList(
+            nn.Sequential(conv(channels + i * growth, growth, 3), ACTIVATIONS[activation]())
+            for i in range(n_layers)
+        )
+        self.fuse = conv(channels + n_layers * growth, channels, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = x
+        for layer in self.dense:
+            out = torch.cat([out, layer(out)], dim=1)
+        return x + self.fuse(out)

@@ -31,29 +31,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from deblurzoo.models.blocks import conv, deconv
+from deblurzoo.models.blocks import ACTIVATIONS, RDB, conv, deconv
 from deblurzoo.models.rirn.recurrent_host import RecurrentHost
-
-_ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
-
-
-class RDB(nn.Module):
-    """Residual dense block: ``n_layers`` dense layers (conv 3×3 + activation, each output
-    concatenated to its input) → conv 1×1 back to ``channels``, plus identity."""
-
-    def __init__(self, channels: int, growth: int, n_layers: int, activation: str) -> None:
-        super().__init__()
-        self.dense = nn.ModuleList(
-            nn.Sequential(conv(channels + i * growth, growth, 3), _ACTIVATIONS[activation]())
-            for i in range(n_layers)
-        )
-        self.fuse = conv(channels + n_layers * growth, channels, 1)
-
-    def forward(self, x: Tensor) -> Tensor:
-        out = x
-        for layer in self.dense:
-            out = torch.cat([out, layer(out)], dim=1)
-        return x + self.fuse(out)
 
 
 class RDNet(nn.Module):
@@ -100,10 +79,8 @@ class RDBN(RecurrentHost):
         activation: str = "gelu",
     ) -> None:
         super().__init__()
-        if activation not in _ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
-            )
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         nf, width = n_features, 5 * n_features
         self.feature_channels, self.hidden_channels = width, nf
         self.f_b = nn.Sequential(
