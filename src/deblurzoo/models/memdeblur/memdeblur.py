@@ -1,0 +1,284 @@
+"""MemDeblur: multi-scale memory-based video deblurring — Ji & Yao, CVPR 2022.
+
+Two branches (Sec. 3, Fig. 3). The deblurring branch encodes every blurry frame with D to
+``x_i`` (48 ch at 1/4 resolution), runs a backward recurrent module F_b over the clip (Eq. 10)
+and then a forward one F_f (Eq. 11), fuses their hidden states with a conv 1×1 (Eq. 12) and
+decodes with U plus the blurry input (Eq. 1). The memory branch stores, every ``T`` frames, a key
+``K(x_i)`` with values ``V_r([x_i, D(R_i)])`` and ``V_h([x_i, h_i])`` (Eqs. 2–4) in a forward bank,
+and ``V_h([x_i, h_i^b])`` in a backward bank; each step reads both banks by attention (Eqs. 5–7)
+and decodes the readouts with G_r and G_h (Eqs. 8–9) as extra inputs of F. Three scales are
+restored coarsest first (Sec. 3.4, Eq. 13): the previous scale's output, upsampled and encoded
+by D, is a further input of F_f; F_f's residual blocks and the forward bank are shared by the
+scales, F_b runs at full resolution only and its states are resized for the coarser scales.
+
+Where the paper is silent the released code (``reference-implementations.md`` §1) decides:
+input channel order of F (any order is equivalent up to a permutation of the first conv's
+weights), coarse-scale sizes rounded up to a multiple of 4, the backward bank written every 5
+frames counting from the last, the forward readout zero at the first frame of every scale (as Eq.
+11 says for the first frame), ×0.1-scaled Kaiming init of the residual blocks, frames centred to
+``[-0.5, 0.5]`` inside the net. Differences from the released code: RGB instead of BGR; timm's
+ResNet-50 without the convolution biases the code's copy adds (4 416 parameters in K, V_r, V_h);
+the backward bank is written on the same frames in training and evaluation (the code shifts
+them at test time); the test-time bound keeps the 5 most recent *writes* as Sec. 4.1 says, where
+the code keeps the last 5 × (current key size) locations; the code's unused ``conv_hr`` and
+``conv_last`` (38 659 parameters) are not built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from deblurzoo.models.blocks import ResBlock, conv
+from deblurzoo.models.memdeblur.deblurring_branch import FEATURE_CHANNELS, downsampling, upsampling
+from deblurzoo.models.memdeblur.memory_bank import MemoryBank
+from deblurzoo.models.memdeblur.memory_encoders import (
+    MemoryDecoder,
+    MemoryEncoder,
+    residual_blocks,
+)
+from deblurzoo.models.registry import register_model
+from deblurzoo.models.video_net import MultiScaleFrames, VideoNet
+
+#: What the forward bank stores (Table 6): both values under one key ("separate", the paper's
+#: model), only the hidden-state value, only the restored-frame value, or one value of both.
+VALUE_VARIANTS = {"separate": ("r", "h"), "h": ("h",), "r": ("r",), "joint": ("joint",)}
+#: Downsampling factor of each scale, finest first: s = 1, 2, 3 of Sec. 3.4.
+SCALES = (1, 2, 4)
+
+
+def _round_up(size: int, multiple: int = 4) -> int:
+    return -(-size // multiple) * multiple
+
+
+def _resize(x: Tensor, size: tuple[int, int]) -> Tensor:
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+class MemDeblur(VideoNet):
+    """The MemDeblur network with every ablation of Tables 4–7 as a switch.
+
+    Args:
+        mid_channels: width of F, U's input and the decoded memories (64).
+        num_blocks_forward: residual blocks of F_f, shared by the scales (30; supp. Sec. 2).
+        num_blocks_backward: residual blocks of F_b (10).
+        memory: the memory branch (Table 4); ``False`` is the deblurring branch alone.
+        bidirectional: the backward pass and its memory bank (Sec. 3.3, Table 4).
+        multi_scale: three scales sharing the forward bank (Sec. 3.4, Table 4); ``False``
+            restores at full resolution only.
+        deblur_branch: ``False`` is Table 5's 'w/o Deblur.': F_f keeps only its input conv and
+            sees only the memory readouts, which U decodes directly (memory, one direction).
+        temporary_memory: Table 5's 'Temp.': the previous frame's memory is always readable too.
+        values: what the forward bank stores, one of :data:`VALUE_VARIANTS` (Table 6).
+        memory_period: ``(T1, T2, T3)``, frames between forward-bank writes at full, half and
+            quarter resolution (Sec. 4.1: 5, 2, 1; Table 7 varies T1).
+        backward_memory_period: frames between backward-bank writes (5, the released code).
+        memory_length: at test time keep only this many most recent writes per bank (5, Sec.
+            4.1); ``None`` keeps all. Training clips keep everything, as in the released code.
+        top_k: at test time normalise the attention over the ``top_k`` best locations only (the
+            released code uses 20); ``None`` (the paper) uses every location.
+        similarity: ``d`` of Eq. 5, ``"l2"`` (released code) or ``"dot"``.
+        key_dim: key channels C_k (64, supp. Table 4).
+        backbone: timm ResNet whose stem and first stage K and V use (``resnet50``).
+        pretrained_path: a local ImageNet state dict for that stage; ``None`` = random init.
+    """
+
+    spatial_multiple = 4
+    recurrent = True
+    profile_frames = 100
+
+    def __init__(
+        self,
+        mid_channels: int = 64,
+        num_blocks_forward: int = 30,
+        num_blocks_backward: int = 10,
+        memory: bool = True,
+        bidirectional: bool = True,
+        multi_scale: bool = True,
+        deblur_branch: bool = True,
+        temporary_memory: bool = False,
+        values: str = "separate",
+        memory_period: Sequence[int] = (5, 2, 1),
+        backward_memory_period: int = 5,
+        memory_length: int | None = 5,
+        top_k: int | None = None,
+        similarity: str = "l2",
+        key_dim: int = 64,
+        backbone: str = "resnet50",
+        pretrained_path: str | None = None,
+    ) -> None:
+        super().__init__()
+        if values not in VALUE_VARIANTS:
+            raise ValueError(f"values must be one of {sorted(VALUE_VARIANTS)}, got {values!r}")
+        if len(memory_period) != len(SCALES) or min(memory_period) < 1:
+            raise ValueError(
+                f"memory_period must be three positive periods (T1, T2, T3), got {memory_period}"
+            )
+        if not deblur_branch and (not memory or bidirectional):
+            raise ValueError(
+                "deblur_branch=false (Table 5, 'w/o Deblur.') needs memory=true and "
+                "bidirectional=false"
+            )
+        self.memory, self.bidirectional = memory, bidirectional
+        self.scales = SCALES[::-1] if multi_scale else SCALES[:1]
+        self.deblur_branch, self.temporary_memory = deblur_branch, temporary_memory
+        self.forward_values = VALUE_VARIANTS[values] if memory else ()
+        self.memory_period = dict(zip(SCALES, memory_period, strict=True))
+        self.backward_memory_period = backward_memory_period
+        self.memory_length, self.top_k, self.similarity = memory_length, top_k, similarity
+        self.mid_channels = c = mid_channels
+        x_ch = FEATURE_CHANNELS
+
+        self.down = downsampling()
+        reads = c * (len(self.forward_values) + (memory and bidirectional))
+        own = 2 * x_ch + c if deblur_branch else 0  # x_i, x_{i-1}, h_{i-1}
+        self.forward_inputs = nn.ModuleList(
+            residual_blocks(own + reads + (x_ch if s != self.scales[0] else 0), c, 0)
+            for s in self.scales
+        )
+        self.forward_trunk = nn.Sequential(
+            *(ResBlock(c) for _ in range(num_blocks_forward if deblur_branch else 0))
+        )
+        self.backward_f = None
+        self.fusion = None
+        if bidirectional:
+            self.backward_f = residual_blocks(2 * x_ch + c + c * memory, c, num_blocks_backward)
+            self.fusion = nn.Sequential(conv(2 * c, c, 1), nn.LeakyReLU(0.1, inplace=True))
+        self.up = upsampling(c)
+
+        self.key_encoder = None
+        self.value_encoders, self.decoders = nn.ModuleDict(), nn.ModuleDict()
+        if memory:
+            self.key_encoder = MemoryEncoder(x_ch, x_ch, key_dim, backbone, pretrained_path)
+            value_inputs = {"r": 2 * x_ch, "h": x_ch + c, "joint": 2 * x_ch + c}
+            for kind in sorted(set(self.forward_values) | ({"h"} if bidirectional else set())):
+                encoder = MemoryEncoder(value_inputs[kind], 32, None, backbone, pretrained_path)
+                self.value_encoders[kind] = encoder
+                self.decoders[kind] = MemoryDecoder(encoder.out_channels, c)
+        self._init_residual_blocks()
+
+    def _init_residual_blocks(self) -> None:
+        """Kaiming-normal ×0.1, zero bias, in every residual block outside the ResNet stage
+        (the released code's mmediting init; the paper does not say)."""
+        for module in self.modules():
+            if isinstance(module, ResBlock):
+                for layer in module.body:
+                    if isinstance(layer, nn.Conv2d):
+                        nn.init.kaiming_normal_(layer.weight)
+                        layer.weight.data.mul_(0.1)
+                        nn.init.zeros_(layer.bias)
+
+    def new_bank(self, name: str) -> MemoryBank:
+        """An empty bank: unbounded with full softmax while training, bounded to
+        ``memory_length`` writes (and ``top_k``) in evaluation."""
+        if self.training:
+            return MemoryBank(name, self.similarity)
+        return MemoryBank(name, self.similarity, self.memory_length, self.top_k)
+
+    def _zeros(self, like: Tensor) -> Tensor:
+        """A zero state of F's width on the feature grid of ``like``."""
+        return like.new_zeros(like.shape[0], self.mid_channels, *like.shape[-2:])
+
+    def _read(
+        self, bank: MemoryBank, key: Tensor, kinds: Sequence[str], x: Tensor, label: tuple
+    ) -> list[Tensor]:
+        """Decoded readouts ``m`` (Eqs. 7–8) on the feature grid of ``x``; zeros while the bank
+        is empty. ``label`` = (scale, frame) of the query, for recorded attention."""
+        if not len(bank) and bank.temporary is None:
+            return [self._zeros(x)] * len(kinds)
+        return [
+            self.decoders[kind](value, x.shape[-2:])
+            for kind, value in zip(kinds, bank.read(key, label), strict=True)
+        ]
+
+    def _values(
+        self, kinds: Sequence[str], x: Tensor, hidden: Tensor, out: Tensor | None
+    ) -> tuple[Tensor, ...]:
+        """The values V of Eq. 3 of one frame: V_r([x, D(R)]), V_h([x, h]) or V([x, D(R), h])."""
+        restored = self.down(out - 0.5) if out is not None else None
+        inputs = {"r": (x, restored), "h": (x, hidden), "joint": (x, restored, hidden)}
+        return tuple(self.value_encoders[k](torch.cat(inputs[k], 1)) for k in kinds)
+
+    def _backward(self, xs: list[Tensor], keys: list[Tensor]) -> tuple[list[Tensor], MemoryBank]:
+        """F_b from the last frame to the first (Eq. 10), writing the backward bank every
+        ``backward_memory_period`` frames; its states and the bank."""
+        bank, t = self.new_bank("backward"), len(xs)
+        states: list[Tensor] = []
+        state = self._zeros(xs[0])
+        for i in reversed(range(t)):
+            parts = [xs[i], xs[i + 1] if i + 1 < t else torch.zeros_like(xs[i]), state]
+            if self.memory:
+                parts += self._read(bank, keys[i], ("h",), xs[i], (1, i))
+            state = self.backward_f(torch.cat(parts, 1))
+            states.insert(0, state)
+            if self.memory and (t - 1 - i) % self.backward_memory_period == 0:
+                bank.write(keys[i], self._values(("h",), xs[i], state, None), (1, i))
+        return states, bank
+
+    def forward(self, blur: Tensor) -> Tensor | MultiScaleFrames:
+        b, t, _, height, width = blur.shape
+        if height % 4 or width % 4:
+            raise ValueError(f"MemDeblur needs H and W divisible by 4, got {height}×{width}")
+        xs = [self.down(blur[:, i] - 0.5) for i in range(t)]
+        keys = [self.key_encoder(x) for x in xs] if self.memory else []
+        if self.bidirectional:
+            backward_states, backward_bank = self._backward(xs, keys)
+        bank = self.new_bank("forward")
+        outputs: list[Tensor] = []
+        for level, scale in enumerate(self.scales):
+            size = (_round_up(height // scale), _round_up(width // scale))
+            frames = blur if scale == 1 else _resize(blur.flatten(0, 1), size).unflatten(0, (b, t))
+            bank.temporary = None
+            x_prev = hidden = None
+            restored: list[Tensor] = []
+            for i in range(t):
+                x = xs[i] if scale == 1 else self.down(frames[:, i] - 0.5)
+                parts: list[Tensor] = []
+                if self.deblur_branch:
+                    parts.append(x)
+                    parts.append(torch.zeros_like(x) if x_prev is None else x_prev)
+                    parts.append(self._zeros(x) if hidden is None else hidden)
+                if self.memory:
+                    key = keys[i] if scale == 1 else self.key_encoder(x)
+                    if i == 0:  # Eq. 11: no forward memory for the first frame
+                        parts += [self._zeros(x)] * len(self.forward_values)
+                    else:
+                        parts += self._read(bank, key, self.forward_values, x, (scale, i))
+                    if self.bidirectional:
+                        parts += self._read(backward_bank, key, ("h",), x, (scale, i))
+                if level:  # Eq. 13: the coarser scale's restored frame, upsampled, through D
+                    parts.append(self.down(_resize(outputs[-1][:, i], size) - 0.5))
+                hidden = self.forward_trunk(self.forward_inputs[level](torch.cat(parts, 1)))
+                fused = hidden
+                if self.bidirectional:  # Eq. 12
+                    state = _resize(backward_states[i], x.shape[-2:])
+                    fused = self.fusion(torch.cat([state, hidden], 1))
+                out = self.up(fused) + frames[:, i]
+                if self.memory:
+                    memorise = i % self.memory_period[scale] == 0
+                    if memorise or self.temporary_memory:
+                        values = self._values(self.forward_values, x, hidden, out)
+                        if memorise:
+                            bank.write(key, values, (scale, i))
+                        bank.temporary = None if memorise else (key, values, (scale, i))
+                x_prev = x
+                restored.append(out)
+            outputs.append(torch.stack(restored, 1))
+        if self.training and len(outputs) > 1:
+            return MultiScaleFrames(outputs[-1], tuple(outputs[-2::-1]))
+        return outputs[-1]
+
+
+@register_model("memdeblur")
+def memdeblur(**kwargs) -> MemDeblur:
+    """The full model of Tables 1–2: memory, bidirectional, three scales."""
+    return MemDeblur(**kwargs)
+
+
+@register_model("memdeblur_slim")
+def memdeblur_slim(**kwargs) -> MemDeblur:
+    """Slim (Sec. 4.2, Table 1): "does not use the bidirectional and multi-scale design"."""
+    return MemDeblur(**{"bidirectional": False, "multi_scale": False, **kwargs})
