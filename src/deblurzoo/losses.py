@@ -30,12 +30,17 @@ class CharbonnierLoss(nn.Module):
     Args:
         eps: the Charbonnier epsilon (1e-3 in ESTRNN and MemDeblur).
         coarse_weights: weight of each coarse scale, finest first; missing entries weigh 1.
+        average_scales: divide the sum over scales by their number, the ``1/S`` of MemDeblur's
+            multi-scale loss (supplementary Eq. 1); its released code sums them instead.
     """
 
-    def __init__(self, eps: float = 1e-3, coarse_weights: Sequence[float] = ()) -> None:
+    def __init__(
+        self, eps: float = 1e-3, coarse_weights: Sequence[float] = (), average_scales: bool = False
+    ) -> None:
         super().__init__()
         self.eps = eps
         self.coarse_weights = tuple(coarse_weights)
+        self.average_scales = average_scales
 
     def forward(self, pred: Tensor | MultiScaleFrames, target: Tensor) -> Tensor:
         if not isinstance(pred, MultiScaleFrames):
@@ -46,4 +51,4 @@ class CharbonnierLoss(nn.Module):
             loss = loss + weight * charbonnier(
                 coarse, resize_clip(target, coarse.shape[-2:]), self.eps
             )
-        return loss
+        return loss / (1 + len(pred.coarse)) if self.average_scales else loss
