@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from deblurzoo.chunking import Chunk, plan_chunks
 from deblurzoo.data.augment import ClipAugment
 from deblurzoo.data.frames import read_frame
 from deblurzoo.data.sequence import DatasetError, VideoSequence
@@ -96,15 +97,9 @@ class TrainClips(Dataset):
 
 
 class EvalChunks(Dataset):
-    """Whole sequences cut into overlapping temporal chunks so memory stays bounded.
-
-    Chunks hold ``chunk_len`` frames (the last one is aligned to the sequence end) and overlap by
-    ``overlap`` frames. A net with ``border_frames = (b0, b1)`` restores only the frames of a
-    chunk after its first ``b0`` and before its last ``b1``; the frames at the very start and end
-    of a sequence are therefore never restored nor scored (ESTRNN's protocol). Every other frame
-    is scored in exactly one chunk: the first chunk scores all it restores, a later one only the
-    frames after its first ``overlap − b1`` (warm-up for recurrent nets) that an earlier chunk has
-    not scored. ``chunk_len=None`` feeds each sequence whole.
+    """Whole sequences cut into overlapping temporal chunks so memory stays bounded
+    (:func:`deblurzoo.chunking.plan_chunks`); each frame is scored in the one chunk that keeps it.
+    ``chunk_len=None`` feeds each sequence whole.
     """
 
     def __init__(
@@ -115,30 +110,19 @@ class EvalChunks(Dataset):
         frame_size: tuple[int, int] | None = None,
         border_frames: tuple[int, int] = (0, 0),
     ) -> None:
-        first, last = border_frames
-        if chunk_len is not None and not first + last <= overlap < chunk_len:
-            raise ValueError(
-                f"need {first + last} <= overlap < chunk_len (the net cannot restore {first} + "
-                f"{last} border frames per chunk), got overlap={overlap}, chunk_len={chunk_len}"
-            )
         self.sequences = list(sequences)
         self.frame_size = frame_size
-        self.chunks: list[tuple[int, int, int, int, int]] = []  # (seq, start, stop, score from/to)
-        for i, seq in enumerate(self.sequences):
-            n = len(seq)
-            length = n if chunk_len is None else min(chunk_len, n)
-            starts = list(range(0, n - length, length - overlap)) + [n - length]
-            scored_until = first
-            for k, start in enumerate(starts):
-                score_from = max(start + (overlap - last if k else first), scored_until)
-                self.chunks.append((i, start, start + length, score_from, start + length - last))
-                scored_until = start + length - last
+        self.chunks: list[tuple[int, Chunk]] = [
+            (i, chunk)
+            for i, seq in enumerate(self.sequences)
+            for chunk in plan_chunks(len(seq), chunk_len, overlap, border_frames)
+        ]
 
     def __len__(self) -> int:
         return len(self.chunks)
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
-        seq_index, start, stop, score_from, score_to = self.chunks[index]
+        seq_index, (start, stop, score_from, score_to) = self.chunks[index]
         blur, sharp = read_clip(self.sequences[seq_index], range(start, stop), self.frame_size)
         frame_idx = torch.arange(start, stop)
         return {

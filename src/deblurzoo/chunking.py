@@ -1,0 +1,46 @@
+"""Temporal chunking of long sequences, shared by evaluation and inference.
+
+A sequence is cut into chunks of ``chunk_len`` frames (the last aligned to the sequence end)
+that overlap by ``overlap`` frames, so memory is bounded by the chunk, not by the sequence. A net
+with ``border_frames = (b0, b1)`` restores only the frames of a chunk after its first ``b0`` and
+before its last ``b1``; the frames at the very start and end of a sequence are therefore never
+restored (ESTRNN's protocol). Every other frame is kept from exactly one chunk: the first chunk
+keeps all it restores, a later one only the frames after its first ``overlap − b1`` (warm-up for
+recurrent nets) that an earlier chunk has not kept. ``chunk_len=None`` takes the sequence whole.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Chunk(NamedTuple):
+    """Frames ``[start, stop)`` are fed; frames ``[keep_from, keep_to)`` are kept."""
+
+    start: int
+    stop: int
+    keep_from: int
+    keep_to: int
+
+
+def plan_chunks(
+    num_frames: int,
+    chunk_len: int | None,
+    overlap: int = 0,
+    border_frames: tuple[int, int] = (0, 0),
+) -> list[Chunk]:
+    """The chunks of a ``num_frames``-frame sequence (see the module docstring)."""
+    first, last = border_frames
+    if chunk_len is not None and not first + last <= overlap < chunk_len:
+        raise ValueError(
+            f"need {first + last} <= overlap < chunk_len (the net cannot restore {first} + "
+            f"{last} border frames per chunk), got overlap={overlap}, chunk_len={chunk_len}"
+        )
+    length = num_frames if chunk_len is None else min(chunk_len, num_frames)
+    starts = list(range(0, num_frames - length, length - overlap)) + [num_frames - length]
+    chunks, kept_until = [], first
+    for k, start in enumerate(starts):
+        keep_from = max(start + (overlap - last if k else first), kept_until)
+        chunks.append(Chunk(start, start + length, keep_from, start + length - last))
+        kept_until = start + length - last
+    return chunks
