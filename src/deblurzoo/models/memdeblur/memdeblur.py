@@ -34,7 +34,7 @@ from torch import Tensor, nn
 
 from deblurzoo.models.blocks import ResBlock, conv
 from deblurzoo.models.memdeblur.deblurring_branch import FEATURE_CHANNELS, downsampling, upsampling
-from deblurzoo.models.memdeblur.memory_bank import MemoryBank
+from deblurzoo.models.memdeblur.memory_bank import SIMILARITIES, MemoryBank
 from deblurzoo.models.memdeblur.memory_encoders import (
     MemoryDecoder,
     MemoryEncoder,
@@ -113,6 +113,8 @@ class MemDeblur(VideoNet):
         super().__init__()
         if values not in VALUE_VARIANTS:
             raise ValueError(f"values must be one of {sorted(VALUE_VARIANTS)}, got {values!r}")
+        if similarity not in SIMILARITIES:
+            raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
         if len(memory_period) != len(SCALES) or min(memory_period) < 1:
             raise ValueError(
                 f"memory_period must be three positive periods (T1, T2, T3), got {memory_period}"

@@ -63,7 +63,8 @@ class ResNetStage(nn.Module):
 
     def __init__(self, in_ch: int, backbone: str = "resnet50", pretrained_path: str | None = None):
         super().__init__()
-        resnet = timm.create_model(backbone, pretrained=False, in_chans=in_ch)
+        # zero_init_last=False: torchvision's (and the released code's) init, every block live
+        resnet = timm.create_model(backbone, pretrained=False, in_chans=in_ch, zero_init_last=False)
         self.conv1, self.bn1, self.act1 = resnet.conv1, resnet.bn1, resnet.act1
         self.maxpool, self.layer1 = resnet.maxpool, resnet.layer1
         self.out_channels = resnet.feature_info[1]["num_chs"]
