@@ -61,10 +61,10 @@ def test_benchmark_measures_memory_and_time() -> None:
 def test_benchmark_command_writes_its_table(tmp_path: Path) -> None:
     out = tmp_path / "bench.md"
     bench.main(["conv_lstm", "--frames", "2", "--size", "16", "16", "--chunk-len", "2",
-                "--overlap", "1", "--write", str(out)])  # fmt: skip
+                "--overlap", "1", "--net", "hidden=4", "--write", str(out)])  # fmt: skip
     text = out.read_text()
     assert "deblurzoo-bench conv_lstm --frames 2" in text
-    assert "| `conv_lstm` | 2 |" in text
+    assert "| `conv_lstm` hidden=4 | 2 |" in text
 
 
 def test_benchmark_refuses_an_unknown_model_before_starting_workers() -> None:

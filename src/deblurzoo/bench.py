@@ -8,6 +8,7 @@ is how far the run raises the process's peak resident memory (CPU) or CUDA's pea
 above its level once the model and the clip exist; time is wall time per input frame::
 
     deblurzoo-bench memdeblur memdeblur_slim --frames 25 100 --size 256 256
+    deblurzoo-bench memdeblur --net memory_length=null     # keyword arguments of the model
     deblurzoo-bench memdeblur --write docs/benchmarks.md       # the table in the docs
 """
 
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import torch
+from omegaconf import OmegaConf
 
 from deblurzoo.inference import restore_frames
 from deblurzoo.models import create_model
@@ -42,13 +44,19 @@ def _resident_mib() -> float:
 
 
 def measure(
-    model: str, frames: int, size: tuple[int, int], mode: str, chunk_len: int, overlap: int
+    model: str,
+    frames: int,
+    size: tuple[int, int],
+    mode: str,
+    chunk_len: int,
+    overlap: int,
+    net_kwargs: dict | None = None,
 ) -> dict[str, float]:
     """Peak memory rise (MiB) and ms per frame of one inference run, in this process."""
     cuda = torch.cuda.is_available()
     device = torch.device("cuda" if cuda else "cpu")
     torch.manual_seed(0)
-    net = create_model(model).to(device).eval()
+    net = create_model(model, **(net_kwargs or {})).to(device).eval()
     clip = torch.rand(frames, 3, *size, device=device)
     if cuda:
         torch.cuda.synchronize()
@@ -105,7 +113,7 @@ def document(rows: list[dict], args: argparse.Namespace, command: str) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| `{r['model']}` | {r['frames']} | {r['whole']['peak_mib']:.0f} | "
+            f"| `{r['model']}`{r['options']} | {r['frames']} | {r['whole']['peak_mib']:.0f} | "
             f"{r['whole']['ms_per_frame']:.0f} | {r['chunked']['peak_mib']:.0f} | "
             f"{r['chunked']['ms_per_frame']:.0f} | {PUBLISHED.get(r['model'], '')} |"
         )
@@ -129,19 +137,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, nargs=2, default=[256, 256], metavar=("H", "W"))
     parser.add_argument("--chunk-len", type=int, default=25)
     parser.add_argument("--overlap", type=int, default=5)
+    parser.add_argument(
+        "--net", nargs="*", default=[], metavar="KEY=VALUE", help="model keyword arguments"
+    )
     parser.add_argument("--write", type=Path, help="write the Markdown document to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(measure(**json.loads(args.worker))))
         return
+    net_kwargs = OmegaConf.to_container(OmegaConf.from_dotlist(args.net))
+    options = " " + " ".join(args.net) if args.net else ""
     rows = []
     for model in args.models:
-        create_model(model)  # an unknown name fails here, before any worker starts
+        create_model(model, **net_kwargs)  # a bad name or argument fails before any worker
         for frames in args.frames:
             job = dict(model=model, frames=frames, size=args.size, chunk_len=args.chunk_len,
-                       overlap=args.overlap)  # fmt: skip
-            row = {"model": model, "frames": frames}
+                       overlap=args.overlap, net_kwargs=net_kwargs)  # fmt: skip
+            row = {"model": model, "options": options, "frames": frames}
             for mode in ("whole", "chunked"):
                 row[mode] = _run_worker({**job, "mode": mode})
                 print(model, frames, mode, row[mode], flush=True)
