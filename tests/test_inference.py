@@ -10,8 +10,7 @@ import torch
 from deblurzoo import bench
 from deblurzoo.chunking import plan_chunks
 from deblurzoo.inference import restore_frames
-from deblurzoo.models import create_model
-from deblurzoo.tasks.video_restoration import restore
+from deblurzoo.models import create_model, restore
 
 TINY_GRU = {"channels": [4, 8, 12], "hidden": 4}
 

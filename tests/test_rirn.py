@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import deblurzoo
+from deblurzoo.models import restore
 from deblurzoo.models.rirn import HOSTS, attach_addons, variant_name
-from deblurzoo.tasks import restore
 
 VARIANTS = [
     variant_name(h, i, a) for h, i, a in itertools.product(HOSTS, (False, True), (False, True))

@@ -27,8 +27,7 @@ import torch
 from omegaconf import OmegaConf
 
 from deblurzoo.inference import restore_frames
-from deblurzoo.models import create_model
-from deblurzoo.tasks.video_restoration import restore
+from deblurzoo.models import create_model, restore
 
 #: Runtimes the papers report, for comparison (other hardware and resolution).
 PUBLISHED = {

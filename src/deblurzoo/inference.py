@@ -9,8 +9,7 @@ import torch
 from torch import Tensor
 
 from deblurzoo.chunking import plan_chunks
-from deblurzoo.models import VideoNet
-from deblurzoo.tasks.video_restoration import restore
+from deblurzoo.models import VideoNet, restore
 
 
 @torch.no_grad()

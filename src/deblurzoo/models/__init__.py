@@ -2,6 +2,13 @@
 
 from deblurzoo.models import memdeblur, rirn  # noqa: F401  (registers the families)
 from deblurzoo.models.registry import create_model, list_models, register_model
-from deblurzoo.models.video_net import MultiScaleFrames, VideoNet
+from deblurzoo.models.video_net import MultiScaleFrames, VideoNet, restore
 
-__all__ = ["MultiScaleFrames", "VideoNet", "create_model", "list_models", "register_model"]
+__all__ = [
+    "MultiScaleFrames",
+    "VideoNet",
+    "create_model",
+    "list_models",
+    "register_model",
+    "restore",
+]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -33,3 +34,16 @@ class VideoNet(nn.Module):
     spatial_multiple: int = 1
     recurrent: bool = False
     border_frames: tuple[int, int] = (0, 0)
+
+
+def restore(net: VideoNet, blur: Tensor) -> Tensor:
+    """Run ``net`` on a clip padded (replicate) to its ``spatial_multiple``; crop back."""
+    height, width = blur.shape[-2:]
+    multiple = net.spatial_multiple
+    pad_h, pad_w = -height % multiple, -width % multiple
+    if pad_h or pad_w:
+        padded = F.pad(blur.flatten(0, 1), (0, pad_w, 0, pad_h), mode="replicate")
+        blur = padded.unflatten(0, blur.shape[:2])
+    out = net(blur)
+    frames = out.frames if isinstance(out, MultiScaleFrames) else out
+    return frames[..., :height, :width]

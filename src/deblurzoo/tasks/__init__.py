@@ -1,5 +1,5 @@
 """LightningModules: how the zoo's networks are trained and evaluated."""
 
-from deblurzoo.tasks.video_restoration import VideoRestorationModule, restore
+from deblurzoo.tasks.video_restoration import VideoRestorationModule
 
-__all__ = ["VideoRestorationModule", "restore"]
+__all__ = ["VideoRestorationModule"]

@@ -7,27 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from lightning import LightningModule
 from omegaconf import OmegaConf
 from torch import Tensor, nn
 
+from deblurzoo.ensemble import check_temporal_reverse, self_ensemble, transform_set
 from deblurzoo.losses import CharbonnierLoss
 from deblurzoo.metrics import VideoQualityMetric
-from deblurzoo.models import MultiScaleFrames, VideoNet, create_model
-
-
-def restore(net: VideoNet, blur: Tensor) -> Tensor:
-    """Run ``net`` on a clip padded (replicate) to its ``spatial_multiple``; crop back."""
-    height, width = blur.shape[-2:]
-    multiple = net.spatial_multiple
-    pad_h, pad_w = -height % multiple, -width % multiple
-    if pad_h or pad_w:
-        padded = F.pad(blur.flatten(0, 1), (0, pad_w, 0, pad_h), mode="replicate")
-        blur = padded.unflatten(0, blur.shape[:2])
-    out = net(blur)
-    frames = out.frames if isinstance(out, MultiScaleFrames) else out
-    return frames[..., :height, :width]
+from deblurzoo.models import create_model
 
 
 def _plain(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,7 +33,10 @@ class VideoRestorationModule(LightningModule):
         optimizer: a partial optimizer, called with the parameters.
         scheduler: a partial LR scheduler (stepped per epoch), called with the optimizer, or None.
         loss: the reconstruction loss (Charbonnier, multi-scale aware, by default).
-        protocol: evaluation protocol, keyword arguments of :class:`VideoQualityMetric`.
+        protocol: evaluation protocol (``conf/eval/``): keyword arguments of
+            :class:`VideoQualityMetric` plus ``self_ensemble`` (1, 4, 6 or 8 flips/rotations)
+            and ``temporal_reverse``, the test-time ensemble of :mod:`deblurzoo.ensemble` that
+            validation, test and :meth:`forward` apply (training steps never do).
         num_sample_frames: frames of the first validation chunk logged as blur | restored | sharp.
         net_overrides: further keyword arguments of the registry entry, so a model config can
             expose the net's switches at its top level (``model=rirn model.host=rdbn``).
@@ -67,12 +57,19 @@ class VideoRestorationModule(LightningModule):
         self.save_hyperparameters(
             {"net": net, "protocol": protocol, "num_sample_frames": num_sample_frames}
         )
+        metric_kwargs = dict(protocol)  # the test-time ensemble keys are not the metric's
+        ensemble = transform_set(metric_kwargs.pop("self_ensemble", 1), "eval.self_ensemble")
+        reverse = metric_kwargs.pop("temporal_reverse", False)
         self.net = create_model(**net)
+        self.ensemble_size = len(ensemble)
+        self.temporal_reverse = check_temporal_reverse(
+            reverse, tuple(self.net.border_frames), "eval.temporal_reverse"
+        )
         self.optimizer, self.scheduler = optimizer, scheduler
         self.loss = loss if loss is not None else CharbonnierLoss()
-        self.val_metric = VideoQualityMetric(**protocol)
-        self.test_metric = VideoQualityMetric(**protocol)
-        self.test_blur_metric = VideoQualityMetric(**protocol)
+        self.val_metric = VideoQualityMetric(**metric_kwargs)
+        self.test_metric = VideoQualityMetric(**metric_kwargs)
+        self.test_blur_metric = VideoQualityMetric(**metric_kwargs)
         self.test_results: dict[str, dict[str, Tensor]] = {}
 
     def setup(self, stage: str) -> None:
@@ -90,7 +87,8 @@ class VideoRestorationModule(LightningModule):
             )
 
     def forward(self, blur: Tensor) -> Tensor:
-        return restore(self.net, blur)
+        """The restored clip as evaluated: padded, under the protocol's self-ensemble."""
+        return self_ensemble(self.net, blur, self.ensemble_size, self.temporal_reverse)
 
     def target_frames(self, clip: Tensor) -> Tensor:
         """The frames of ``clip`` the net restores (all but its declared border frames)."""
