@@ -35,6 +35,15 @@ class VideoNet(nn.Module):
     recurrent: bool = False
     border_frames: tuple[int, int] = (0, 0)
 
+    def check_size(self, clip: Tensor) -> None:
+        """Refuse a clip whose H or W is not a multiple of ``spatial_multiple``."""
+        height, width = clip.shape[-2:]
+        if height % self.spatial_multiple or width % self.spatial_multiple:
+            raise ValueError(
+                f"{type(self).__name__} needs H and W divisible by {self.spatial_multiple}, got "
+                f"{height}×{width}; pad the clip (deblurzoo.models.restore does)"
+            )
+
 
 def restore(net: VideoNet, blur: Tensor) -> Tensor:
     """Run ``net`` on a clip padded (replicate) to its ``spatial_multiple``; crop back."""

@@ -222,8 +222,7 @@ class MemDeblur(VideoNet):
 
     def forward(self, blur: Tensor) -> Tensor | MultiScaleFrames:
         b, t, _, height, width = blur.shape
-        if height % 4 or width % 4:
-            raise ValueError(f"MemDeblur needs H and W divisible by 4, got {height}×{width}")
+        self.check_size(blur)
         xs = [self.down(blur[:, i] - 0.5) for i in range(t)]
         keys = [self.key_encoder(x) for x in xs] if self.memory else []
         if self.bidirectional:
