@@ -18,6 +18,7 @@ which costs nothing with stage 1 frozen. ``False`` passes the clipped float outp
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +31,8 @@ from deblurzoo.models.mlfa.stage1 import AtrousDeblurNet
 from deblurzoo.models.mlfa.stage2 import MLFANet
 from deblurzoo.models.registry import register_model
 from deblurzoo.models.video_net import VideoNet
+
+log = logging.getLogger(__name__)
 
 #: The prefix of the net's parameters in a checkpoint of ``VideoRestorationModule``.
 LIGHTNING_PREFIX = "net."
@@ -82,6 +85,8 @@ class DualStageMLFA(VideoNet):
         self.quantize_stage1 = quantize_stage1
         if stage1_checkpoint is not None:
             load_stage1(self.stage1, stage1_checkpoint)
+        else:
+            log.warning("mlfa without stage1_checkpoint: stage 1 is random and frozen")
         self.stage1.requires_grad_(False)
         self.stage1.eval()
 
