@@ -104,3 +104,16 @@ def test_atb_can_amplify_and_attenuate() -> None:
             net.atb.current[-2].bias.fill_(bias)
             net.atb.previous[-2].bias.fill_(bias)
         assert torch.allclose(net.atb(features, features), gain * features, atol=1e-3)
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_residual_hosts_start_as_the_identity(host: str) -> None:
+    """``residual=True`` adds the blurry frame and zeroes the decoder's last layer, so every
+    untrained host returns its input frames; without it the output is offset by 0.5."""
+    clip = torch.rand(1, 6, 3, 16, 16)
+    first, last = deblurzoo.create_model(host).border_frames
+    with torch.no_grad():
+        residual = deblurzoo.create_model(host, residual=True).eval()(clip)
+        plain = deblurzoo.create_model(host).eval()(clip)
+    assert torch.equal(residual, clip[:, first : clip.shape[1] - last])
+    assert not torch.allclose(plain, residual)

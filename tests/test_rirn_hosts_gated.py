@@ -84,7 +84,7 @@ def test_protocol_attributes_match_step_shapes(cls) -> None:
             features, hidden = net.step(clip, t, hidden)
             assert features.shape == (2, net.feature_channels, 4, 6)
             assert hidden.shape == (2, net.hidden_channels, 4, 6)
-            assert net.decode(features, clip, t).shape == (2, 3, 16, 24)
+            assert net.decode(features).shape == (2, 3, 16, 24)
 
 
 class _Average(nn.Module):

@@ -147,7 +147,7 @@ def test_protocol_channels_match_step(make, channels, t: int, scale: int) -> Non
     assert hidden.shape == (1, net.hidden_channels, 16 // scale, 16 // scale) and not hidden.any()
     with torch.no_grad():
         features, new_hidden = net.step(clip, t, hidden)
-        frame = net.decode(features, clip, t)
+        frame = net.decode(features)
     assert features.shape == (1, net.feature_channels, 16 // scale, 16 // scale)
     assert new_hidden.shape == hidden.shape
     assert frame.shape == (1, 3, 16, 16)

@@ -44,8 +44,7 @@ class IFIRNNFrame(RecurrentHost):
     Args:
         channels: encoder widths at full, 1/2 and 1/4 resolution (Tables S1/S2: 20, 40, 60).
         kernel: size of the encoder convs and of the decoder's output conv (5 in the tables).
-        residual: add the blurry frame to the decoder output instead of the 0.5 offset; the
-            decoder's last layer then starts at zero so the untrained net is the identity.
+        residual: see :class:`~deblurzoo.models.rirn.recurrent_host.RecurrentHost`.
         features: channels of ``f_t``, the decoder's input.
         state: channels of the carried state ``h_t``.
     """
@@ -55,17 +54,14 @@ class IFIRNNFrame(RecurrentHost):
     def __init__(
         self, channels: tuple[int, int, int], kernel: int, residual: bool, features: int, state: int
     ) -> None:
-        super().__init__()
+        super().__init__(residual)
         c1, c2, c3 = channels
         self.feature_channels, self.hidden_channels = features, state
-        self.residual = residual
         self.f_b = nn.Sequential(
             conv(3, c1, kernel), conv(c1, c2, kernel, stride=2), conv(c2, c3, kernel, stride=2)
         )
         self.f_l = nn.Sequential(deconv(features, c2), deconv(c2, c1), conv(c1, 3, kernel))
-        if residual:
-            nn.init.zeros_(self.f_l[-1].weight)
-            nn.init.zeros_(self.f_l[-1].bias)
+        self.start_as_identity(self.f_l[-1])
 
     def encode(self, clip: Tensor, t: int) -> Tensor:
         """F_B of frame ``t`` (entering as ``x − 0.5``)."""
@@ -75,8 +71,8 @@ class IFIRNNFrame(RecurrentHost):
         b, _, _, h, w = clip.shape
         return clip.new_zeros(b, self.hidden_channels, h // 4, w // 4)
 
-    def decode(self, features: Tensor, clip: Tensor, t: int) -> Tensor:
-        return self.f_l(features) + (clip[:, t] if self.residual else 0.5)
+    def decode(self, features: Tensor) -> Tensor:
+        return self.f_l(features)
 
 
 class IFIRNN(IFIRNNFrame):

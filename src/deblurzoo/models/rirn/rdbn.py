@@ -66,6 +66,8 @@ class RDBN(RecurrentHost):
         n_blocks: RDBs in F_R (15).
         n_layers: dense layers per RDB (3).
         activation: of the dense layers, ``"gelu"`` (ESTRNN's default) or ``"relu"``.
+        residual: add the blurry frame instead of 0.5 to the output (not in the reference;
+            see :class:`~deblurzoo.models.rirn.recurrent_host.RecurrentHost`).
     """
 
     spatial_multiple = 4
@@ -77,8 +79,9 @@ class RDBN(RecurrentHost):
         n_blocks: int = 15,
         n_layers: int = 3,
         activation: str = "gelu",
+        residual: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(residual)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         nf, width = n_features, 5 * n_features
@@ -95,6 +98,7 @@ class RDBN(RecurrentHost):
             conv(width, nf, 3), RDB(nf, nf, n_layers, activation), conv(nf, nf, 3)
         )
         self.reconstruct = nn.Sequential(deconv(width, 2 * nf), deconv(2 * nf, nf), conv(nf, 3, 5))
+        self.start_as_identity(self.reconstruct[-1])
 
     def initial_hidden(self, clip: Tensor) -> Tensor:
         b, _, _, h, w = clip.shape
@@ -104,5 +108,5 @@ class RDBN(RecurrentHost):
         features = self.f_r(torch.cat([self.f_b(clip[:, t] - 0.5), hidden], dim=1))
         return features, self.f_h(features)
 
-    def decode(self, features: Tensor, clip: Tensor, t: int) -> Tensor:
-        return self.reconstruct(features) + 0.5
+    def decode(self, features: Tensor) -> Tensor:
+        return self.reconstruct(features)

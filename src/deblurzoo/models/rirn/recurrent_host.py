@@ -3,7 +3,7 @@
 A host restores a clip frame by frame. Per frame ``t`` it implements two steps::
 
     f_t, h_t   = step(clip, t, h_{t-1})   # the recurrent cell: features to decode, new state
-    restored_t = decode(f_t, clip, t)
+    restored_t = decode(f_t) + offset_t      # offset: 0.5, or the blurry frame (residual)
 
 and :meth:`RecurrentHost.initial_hidden` gives ``h_{-1}``. :class:`RecurrentHost` owns the loop
 over time and is where RIRN's add-ons plug in, for every host alike:
@@ -31,16 +31,28 @@ class RecurrentHost(VideoNet):
 
     Subclasses set ``feature_channels`` (channels of ``f_t``) and ``hidden_channels`` (channels
     of ``h_t``) so add-ons can be sized for them.
+
+    Args:
+        residual: add the blurry frame to the decoder output instead of the 0.5 offset the
+            reference hosts use (frames enter them as ``x − 0.5``); the decoder's last layer then
+            starts at zero (:meth:`start_as_identity`) so the untrained net is the identity.
     """
 
     recurrent = True
     feature_channels: int
     hidden_channels: int
 
-    def __init__(self) -> None:
+    def __init__(self, residual: bool = False) -> None:
         super().__init__()
+        self.residual = residual
         self.atb: nn.Module | None = None
         self.irm: nn.Module | None = None
+
+    def start_as_identity(self, output_layer: nn.Conv2d) -> None:
+        """With ``residual``, zero the decoder's last layer: the host starts as the identity."""
+        if self.residual:
+            nn.init.zeros_(output_layer.weight)
+            nn.init.zeros_(output_layer.bias)
 
     def initial_hidden(self, clip: Tensor) -> Tensor:
         """The state ``h_{-1}`` for a clip ``[B, T, 3, H, W]``."""
@@ -50,8 +62,8 @@ class RecurrentHost(VideoNet):
         """One recurrent step at frame ``t``: ``(f_t, h_t)`` from the clip and ``h_{t-1}``."""
         raise NotImplementedError
 
-    def decode(self, features: Tensor, clip: Tensor, t: int) -> Tensor:
-        """The restored frame ``t`` ``[B, 3, H, W]`` from the (blended) features."""
+    def decode(self, features: Tensor) -> Tensor:
+        """The decoder's output ``[B, 3, H, W]`` for the (blended) features, before the offset."""
         raise NotImplementedError
 
     def forward(self, blur: Tensor) -> Tensor:
@@ -65,5 +77,6 @@ class RecurrentHost(VideoNet):
                 previous = torch.zeros_like(features) if blended is None else blended
                 features = blended = self.atb(features, previous)
             hidden = new_hidden if self.irm is None else self.irm(new_hidden, hidden)
-            restored.append(self.decode(features, blur, t))
+            offset = blur[:, t] if self.residual else 0.5
+            restored.append(self.decode(features) + offset)
         return torch.stack(restored, dim=1)

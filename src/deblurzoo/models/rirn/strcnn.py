@@ -85,6 +85,8 @@ class STRCNN(RecurrentHost):
         num_blocks: residual blocks in the encoder and, again, in the decoder (4 each).
         window: frames stacked per step (``2m + 1 = 5``); odd.
         dtb: blend ``h_n`` with the previous blended ``h̃_{n−1}`` (the original STRCNN+DTB).
+        residual: add the blurry frame instead of 0.5 to the output (not in the reference;
+            see :class:`~deblurzoo.models.rirn.recurrent_host.RecurrentHost`).
     """
 
     spatial_multiple = 2
@@ -96,8 +98,9 @@ class STRCNN(RecurrentHost):
         num_blocks: int = 4,
         window: int = 5,
         dtb: bool = False,
+        residual: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(residual)
         if window < 1 or window % 2 == 0:
             raise ValueError(f"window must be a positive odd number of frames, got {window}")
         if not 0 < feedback < channels:
@@ -122,6 +125,7 @@ class STRCNN(RecurrentHost):
             nn.ReLU(inplace=True),
             conv(channels, 3, 3),
         )
+        self.start_as_identity(self.reconstruct[-1])
 
     def initial_hidden(self, clip: Tensor) -> Tensor:
         b, _, _, h, w = clip.shape
@@ -138,5 +142,5 @@ class STRCNN(RecurrentHost):
         f_n = self.feedback_out(features)
         return features, (f_n if self.dtb is None else torch.cat([f_n, h], dim=1))
 
-    def decode(self, features: Tensor, clip: Tensor, t: int) -> Tensor:
-        return self.reconstruct(features) + 0.5
+    def decode(self, features: Tensor) -> Tensor:
+        return self.reconstruct(features)
