@@ -39,3 +39,13 @@ def test_quickstart_runs_in_smoke_mode(tmp_path: Path) -> None:
 def test_rirn_ablation_runs_in_smoke_mode(tmp_path: Path) -> None:
     assert "beats the bare host for" in _execute("rirn_ablation.ipynb", tmp_path)
     assert len(list((tmp_path / "runs").glob("*/metrics.json"))) == 20
+
+
+@pytest.mark.notebook
+def test_mlfa_ablation_runs_in_smoke_mode(tmp_path: Path) -> None:
+    executed = _execute("mlfa_ablation.ipynb", tmp_path)
+    assert "Table 2 layout: 7 of 7 rows" in executed
+    assert "(b) one atrous block: 11×11 footprint, 8 holes" in executed
+    # five training runs and the two self-ensemble evaluations
+    assert len(list((tmp_path / "runs").glob("*/metrics.json"))) == 7
+

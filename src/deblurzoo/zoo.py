@@ -46,7 +46,7 @@ class Complexity:
     frames: int
 
 
-def measure(name: str, height: int = 720, width: int = 1280, **kwargs) -> Complexity:
+def measure(name: str, height: int = 720, width: int = 1280, /, **kwargs) -> Complexity:
     """Parameters and GMACs per restored frame of the registered model ``name``."""
     with torch.device("meta"):
         net = create_model(name, **kwargs)
