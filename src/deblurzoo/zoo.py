@@ -34,6 +34,10 @@ COMMAND = "deblurzoo-zoo --write docs/models.md"
 PUBLISHED = {
     "memdeblur": "344.49 GMACs (paper, Table 1); released code: 324.8 GMACs (thop), 6.99 M params",
     "memdeblur_slim": "197.34 GMACs (paper, Table 1)",
+    "mlfa_stage1": "released code's layers: 47.26 M params; 9×9 first conv (paper) vs its 7×7: "
+    "+6,144 (`first_kernel=7`: 47,261,830)",
+    "mlfa_stage2": "released code's layers: 46.17 M params; with its stem, fused kernels and "
+    "UnitNorm (`stem=true fused_resample=true unit_norm=true`): 46,174,966",
 }
 
 
