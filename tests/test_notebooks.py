@@ -49,3 +49,10 @@ def test_mlfa_ablation_runs_in_smoke_mode(tmp_path: Path) -> None:
     # five training runs and the two self-ensemble evaluations
     assert len(list((tmp_path / "runs").glob("*/metrics.json"))) == 7
 
+
+@pytest.mark.notebook
+def test_memdeblur_ablation_runs_in_smoke_mode(tmp_path: Path) -> None:
+    assert "memory on beats memory off" in _execute("memdeblur_ablation.ipynb", tmp_path)
+    # Table 4's five runs plus Table 7's T1 = 1 and 3 (its T1 = 5 row is Table 4's memory row)
+    assert len(list((tmp_path / "runs").glob("*/metrics.json"))) == 7
+    assert (tmp_path / "runs" / "attention.png").is_file()
