@@ -1,11 +1,13 @@
 """``deblurzoo-bench``: inference speed and peak memory of zoo models, as a Markdown table.
 
 Every measurement runs in a fresh worker process that builds the model (random weights, eval
-mode, no gradients) and a random clip, then restores the clip once, either **whole** (one forward
-over the clip, as the papers evaluate) or **chunked** (:func:`deblurzoo.inference.restore_frames`,
-as deblurzoo evaluates and infers: bounded by the chunk, whatever the clip length). Peak memory
-is how far the run raises the process's peak resident memory (CPU) or CUDA's peak allocation (GPU)
-above its level once the model and the clip exist; time is wall time per input frame::
+mode, no gradients) and restores a clip of random frames once, either **whole** (the clip made
+up front and fed in one forward, as the papers evaluate) or **chunked**
+(:func:`deblurzoo.inference.restore_frames` over frames made as they are sliced, the way frames
+read from disk arrive: deblurzoo's evaluation and inference, bounded by the chunk whatever the
+clip length). Peak memory is how far the run raises the process's peak resident memory (CPU) or
+CUDA's peak allocation (GPU) above its level once the model (and a whole clip) exist; time is
+wall time per input frame::
 
     deblurzoo-bench memdeblur memdeblur_slim --frames 25 100 --size 256 256
     deblurzoo-bench memdeblur --net memory_length=null     # keyword arguments of the model
@@ -17,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import torch
 from omegaconf import OmegaConf
+from torch import Tensor
 
 from deblurzoo.inference import restore_frames
 from deblurzoo.models import create_model, restore
@@ -36,10 +38,35 @@ PUBLISHED = {
 }
 
 
-def _resident_mib() -> float:
-    """The process's current resident memory (Linux ``/proc/self/statm``)."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * resource.getpagesize() / 2**20
+def _resident_mib(field: str = "VmRSS") -> float:
+    """The process's current (``VmRSS``) or peak (``VmHWM``) resident memory (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 2**10
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak_resident() -> None:
+    """Restart the peak resident memory (VmHWM) from the current level (Linux ≥ 4.0), so a
+    peak reached while the model was built (e.g. a whole ResNet before its first stage is kept)
+    does not count."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+class RandomFrames:
+    """A clip ``[T, 3, H, W]`` of random frames made when sliced, as frames read from disk are:
+    chunked inference then never holds more of the clip than the chunk it restores."""
+
+    def __init__(self, frames: int, size: tuple[int, int], device: torch.device) -> None:
+        self.frames, self.size, self.device = frames, tuple(size), device
+
+    def __len__(self) -> int:
+        return self.frames
+
+    def __getitem__(self, index: slice) -> Tensor:
+        start, stop, _ = index.indices(self.frames)
+        generator = torch.Generator().manual_seed(start)
+        return torch.rand(stop - start, 3, *self.size, generator=generator).to(self.device)
 
 
 def measure(
@@ -56,12 +83,15 @@ def measure(
     device = torch.device("cuda" if cuda else "cpu")
     torch.manual_seed(0)
     net = create_model(model, **(net_kwargs or {})).to(device).eval()
-    clip = torch.rand(frames, 3, *size, device=device)
+    clip = RandomFrames(frames, size, device)
+    if mode == "whole":
+        clip = clip[:]
     if cuda:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         before = torch.cuda.memory_allocated() / 2**20
     else:
+        _reset_peak_resident()
         before = _resident_mib()
     start = time.perf_counter()
     with torch.no_grad():
@@ -74,7 +104,7 @@ def measure(
         torch.cuda.synchronize()
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # KiB on Linux
+        peak = _resident_mib("VmHWM")
     elapsed = time.perf_counter() - start
     return {"peak_mib": peak - before, "ms_per_frame": 1e3 * elapsed / frames}
 

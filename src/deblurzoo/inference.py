@@ -25,4 +25,5 @@ def restore_frames(
     for chunk in plan_chunks(len(frames), chunk_len, overlap, (first, last)):
         restored = restore(net, frames[chunk.start : chunk.stop].unsqueeze(0).to(device))[0]
         for index in range(chunk.keep_from, chunk.keep_to):
-            yield index, restored[index - chunk.start - first]
+            yield index, restored[index - chunk.start - first].clone()
+        del restored  # before the next chunk's forward: one chunk is held at a time
