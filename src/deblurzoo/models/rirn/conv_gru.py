@@ -58,7 +58,7 @@ class ConvGRU(IFIRNNFrame):
             last is also the width of the update gate, the candidate and ``f_t``.
         hidden: hidden-state channels, also the reset gate's (Table S2: 20).
         kernel: size of the table's 5×5 layers (encoder, gate and candidate convs, decoder output).
-        residual: add the blurry frame to the decoder output instead of the 0.5 offset.
+        residual: see :class:`~deblurzoo.models.rirn.recurrent_host.RecurrentHost`.
     """
 
     def __init__(

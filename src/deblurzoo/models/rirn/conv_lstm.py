@@ -67,7 +67,7 @@ class ConvLSTM(IFIRNNFrame):
         hidden: channels of ``h`` and of the cell memory ``c``, each gate's width (Table S1: 20).
             The carried state ``cat(h, c)`` has twice as many.
         kernel: size of the table's 5×5 layers (encoder, gate conv, decoder output).
-        residual: add the blurry frame to the decoder output instead of the 0.5 offset.
+        residual: see :class:`~deblurzoo.models.rirn.recurrent_host.RecurrentHost`.
     """
 
     def __init__(
