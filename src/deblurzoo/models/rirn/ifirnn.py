@@ -83,7 +83,7 @@ class IFIRNN(IFIRNNFrame):
         hidden: hidden-state channels (Table S1: 20).
         num_resblocks: residual blocks in F_R (6 in the reference).
         kernel: encoder/decoder-output kernel size (5 in Table S1).
-        residual: add the blurry frame to the decoder output instead of the 0.5 offset.
+        residual: see :class:`~deblurzoo.models.rirn.recurrent_host.RecurrentHost`.
     """
 
     def __init__(
