@@ -6,6 +6,7 @@ from pathlib import Path
 
 import hydra
 import pytest
+from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 from lightning import Trainer
 
@@ -79,3 +80,19 @@ def test_experiments_compose_and_instantiate(experiment, tmp_path, data_dir) -> 
     assert cfg.task_name == experiment
     assert isinstance(hydra.utils.instantiate(cfg.model), VideoRestorationModule)
     assert isinstance(hydra.utils.instantiate(cfg.data), VideoDataModule)
+
+
+@pytest.mark.parametrize("launcher", ["slurm", "local"])
+def test_submitit_launchers_compose(launcher) -> None:
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("train", [f"hydra/launcher={launcher}"], return_hydra_config=True)
+    assert cfg.hydra.launcher._target_.startswith("hydra_plugins.hydra_submitit_launcher")
+    assert cfg.hydra.launcher.submitit_folder.endswith(".submitit/%j")
+
+
+def test_optuna_search_maximises_in_a_multirun() -> None:
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("train", ["hparams_search=optuna"], return_hydra_config=True)
+    sweeper = cfg.hydra.sweeper
+    assert cfg.hydra.mode.name == "MULTIRUN" and sweeper.direction == "maximize"
+    assert set(sweeper.params) == {"model.optimizer.lr", "model.optimizer.weight_decay"}

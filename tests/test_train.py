@@ -18,6 +18,31 @@ from deblurzoo.utils.checkpoints import stored_run_info
 from deblurzoo.utils.job import run_job
 from tests.conftest import TINY_DATA, TINY_MODEL, compose_config
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli(
+    entry: str, *overrides: str, log_dir: Path, data_dir: Path, check: bool = True, **kwargs
+) -> subprocess.CompletedProcess:
+    """``python -m deblurzoo.<entry>`` on the tiny synthetic set, logs under ``log_dir``, run from
+    ``log_dir`` (``tests`` importable, for test-only callbacks); output captured."""
+    tiny = [*TINY_DATA, *TINY_MODEL] if entry == "train" else TINY_DATA
+    flags = [o for o in overrides if o.startswith("-")]  # argparse wants `-m` before overrides
+    command = [sys.executable, "-m", f"deblurzoo.{entry}", *flags]
+    command += ["callbacks.progress_bar=null"] if entry == "train" else []
+    command += [f"paths.data_dir={data_dir}", f"paths.log_dir={log_dir}", *tiny]
+    command += [o for o in overrides if not o.startswith("-")]
+    env = {**os.environ, "WANDB_MODE": "offline", "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    log_dir.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        command, env=env, cwd=log_dir, capture_output=True, text=True, timeout=900, **kwargs
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+        )
+    return result
+
 
 def test_fast_dev_run(train_cfg) -> None:
     cfg = train_cfg("debug=fdr", "logger=none", "test=false")

@@ -1,8 +1,9 @@
 """``deblurzoo-eval``: score a checkpoint on a dataset's test split.
 
 Writes ``metrics.json`` and ``metrics_per_sequence.csv`` into the run directory and, with
-``save_frames=true``, the restored frames as PNG. The network is rebuilt from the checkpoint
-unless ``model=`` is given::
+``save_frames=true``, the restored frames as PNG. The task (its class is stored in the
+checkpoint: video restoration or kernel-space encoding) and its network are rebuilt from the
+checkpoint unless ``model=`` is given::
 
     deblurzoo-eval ckpt_path=logs/train/runs/<date>/checkpoints/last.ckpt data=gopro data.root=...
 """
@@ -15,12 +16,12 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from deblurzoo.callbacks import FrameWriter
+from deblurzoo.callbacks import FrameWriter, RestoredClip
 from deblurzoo.tasks import VideoRestorationModule
-from deblurzoo.utils.checkpoints import resolve_ckpt_path
+from deblurzoo.utils.checkpoints import resolve_ckpt_path, stored_run_info
 from deblurzoo.utils.instantiate import instantiate_loggers
 from deblurzoo.utils.job import CONFIG_DIR, run_job, test_and_report
-from deblurzoo.utils.provenance import log_provenance
+from deblurzoo.utils.provenance import log_provenance, run_tags
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
@@ -30,13 +31,18 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("model"):
         model = hydra.utils.instantiate(cfg.model)
     else:
-        model = VideoRestorationModule.load_from_checkpoint(
+        task = stored_run_info(ckpt_path).get("task")  # absent from older checkpoints
+        task_class = hydra.utils.get_class(task) if task else VideoRestorationModule
+        model = task_class.load_from_checkpoint(
             ckpt_path, map_location="cpu", weights_only=False, protocol=cfg.eval
         )
-    loggers = instantiate_loggers(cfg.get("logger"))
-    callbacks = [FrameWriter(Path(cfg.paths.output_dir) / "frames")] if cfg.save_frames else []
+    net = model.hparams.net
+    loggers = instantiate_loggers(cfg.get("logger"), tags=run_tags(cfg, net))
+    callbacks = [RestoredClip(cfg.paths.output_dir)]
+    if cfg.save_frames:
+        callbacks.append(FrameWriter(Path(cfg.paths.output_dir) / "frames"))
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
-    log_provenance(loggers, cfg, model)
+    log_provenance(loggers, cfg, model, net)
     return test_and_report(trainer, model, datamodule, cfg, ckpt_path)
 
 

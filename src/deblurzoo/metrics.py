@@ -60,8 +60,19 @@ class VideoQualityMetric(Metric):
         self.frame_idx.append(frame_idx.to(self.device, torch.long))
 
     def frames(self) -> dict[str, Tensor]:
-        """The scored frames, each ``(sequence, frame)`` once (its first score), sorted by key."""
-        if not self.psnr:
+        """The scored frames, each ``(sequence, frame)`` once (its first score), sorted by key;
+        under DDP those of every process (gathered as :meth:`compute` does)."""
+        with self.sync_context(should_sync=self.sync_on_compute):
+            return self._frames()
+
+    def per_sequence(self) -> dict[str, Tensor]:
+        """Per-sequence frame counts and mean PSNR/SSIM, keyed by sorted sequence id; under DDP
+        over the frames of every process."""
+        with self.sync_context(should_sync=self.sync_on_compute):
+            return _per_sequence(self._frames())
+
+    def _frames(self) -> dict[str, Tensor]:
+        if not len(self.psnr):
             raise RuntimeError("VideoQualityMetric: no frame was scored")
         seq, frame = _cat(self.seq_id), _cat(self.frame_idx)
         key = seq * (int(frame.max()) + 1) + frame
@@ -75,26 +86,25 @@ class VideoQualityMetric(Metric):
             "ssim": _cat(self.ssim)[first],
         }
 
-    def per_sequence(self) -> dict[str, Tensor]:
-        """Per-sequence frame counts and mean PSNR/SSIM, keyed by sorted sequence id."""
-        scored = self.frames()
-        ids, inverse, counts = torch.unique(
-            scored["seq_id"], return_inverse=True, return_counts=True
-        )
-        out = {"seq_id": ids, "frames": counts}
-        for name in ("psnr", "ssim"):
-            sums = torch.zeros(len(ids), device=ids.device).index_add(0, inverse, scored[name])
-            out[name] = sums / counts
-        return out
-
     def compute(self) -> dict[str, Tensor]:
-        scored, seqs = self.frames(), self.per_sequence()
+        # torchmetrics has gathered the states of every process before this runs
+        scored = self._frames()
+        seqs = _per_sequence(scored)
         return {
             "psnr_frame": scored["psnr"].mean(),
             "psnr_seq": seqs["psnr"].mean(),
             "ssim_frame": scored["ssim"].mean(),
             "ssim_seq": seqs["ssim"].mean(),
         }
+
+
+def _per_sequence(scored: dict[str, Tensor]) -> dict[str, Tensor]:
+    ids, inverse, counts = torch.unique(scored["seq_id"], return_inverse=True, return_counts=True)
+    out = {"seq_id": ids, "frames": counts}
+    for name in ("psnr", "ssim"):
+        sums = torch.zeros(len(ids), device=ids.device).index_add(0, inverse, scored[name])
+        out[name] = sums / counts
+    return out
 
 
 def _cat(state: list[Tensor] | Tensor) -> Tensor:

@@ -5,6 +5,10 @@ Examples::
     deblurzoo-train                                   # the CPU quick-start on synthetic data
     deblurzoo-train model=ifirnn_c1h1 data=gopro data.root=/data/GOPRO_Large trainer=gpu
     deblurzoo-train ckpt_path=last                    # resume the newest run of this task
+    deblurzoo-train trainer=ddp trainer.devices=2     # 2 GPUs, data.batch_size per GPU
+
+A job that finds ``checkpoints/last.ckpt`` in its own output directory (a SLURM job requeued
+after its time limit) continues from it and from its wandb run.
 """
 
 from __future__ import annotations
@@ -16,40 +20,64 @@ import hydra
 import lightning as L
 from omegaconf import DictConfig
 
-from deblurzoo.callbacks import RunInfo
+from deblurzoo.callbacks import RestoredClip, RngState, RunInfo
 from deblurzoo.utils.checkpoints import resolve_ckpt_path, stored_run_info
 from deblurzoo.utils.instantiate import instantiate_callbacks, instantiate_loggers
 from deblurzoo.utils.job import CONFIG_DIR, run_job, test_and_report
-from deblurzoo.utils.provenance import log_provenance
+from deblurzoo.utils.provenance import log_provenance, run_tags
 
 
 def train(cfg: DictConfig) -> dict[str, Any] | None:
     """Fit ``cfg.model`` on ``cfg.data`` (resuming from ``cfg.ckpt_path``), then test the best
-    checkpoint. Returns the test summary, or ``None`` when ``cfg.test`` is false."""
+    checkpoint. Returns the test summary (with the best validation PSNR, ``val_psnr_best``), or
+    ``None`` when ``cfg.test`` is false."""
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
-    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), Path(cfg.paths.log_dir) / cfg.task_name)
+    ckpt_path = resolve_ckpt_path(
+        cfg.get("ckpt_path"),
+        Path(cfg.paths.log_dir) / cfg.task_name,
+        own_dir=cfg.paths.output_dir,
+        required=False,
+    )
     datamodule = hydra.utils.instantiate(cfg.data)
     model = hydra.utils.instantiate(cfg.model)
     wandb_id = stored_run_info(ckpt_path).get("wandb_id") if ckpt_path else None
-    loggers = instantiate_loggers(cfg.get("logger"), wandb_id)
-    callbacks = instantiate_callbacks(cfg.get("callbacks"), with_logger=bool(loggers)) + [RunInfo()]
+    net = model.hparams.net
+    loggers = instantiate_loggers(cfg.get("logger"), wandb_id, tags=run_tags(cfg, net))
+    callbacks = instantiate_callbacks(cfg.get("callbacks"), with_logger=bool(loggers))
+    callbacks += [RunInfo(), RngState(), RestoredClip(cfg.paths.output_dir)]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
-    log_provenance(loggers, cfg, model)
+    log_provenance(loggers, cfg, model, net)
     if cfg.train:
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
     if not cfg.test:
         return None
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     return test_and_report(
-        trainer, model, datamodule, cfg, best or (None if cfg.train else ckpt_path)
+        trainer,
+        model,
+        datamodule,
+        cfg,
+        best or (None if cfg.train else ckpt_path),
+        val_psnr_best=best_val_psnr(trainer),
     )
+
+
+def best_val_psnr(trainer: L.Trainer) -> float | None:
+    """The best validation PSNR of the fit (the checkpoint callback's best score, else the last
+    ``val/psnr``), or None when nothing was validated."""
+    callback = trainer.checkpoint_callback
+    score = callback.best_model_score if callback is not None else None
+    if score is None:
+        score = trainer.callback_metrics.get("val/psnr")
+    return None if score is None else float(score)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def main(cfg: DictConfig) -> float | None:
+    """Train; return the best validation PSNR, the objective of sweepers (Optuna)."""
     summary = run_job(train, cfg)
-    return summary["restored"]["psnr_frame"] if summary else None
+    return summary["val_psnr_best"] if summary else None
 
 
 if __name__ == "__main__":

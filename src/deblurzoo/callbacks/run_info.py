@@ -11,9 +11,15 @@ from deblurzoo.utils.instantiate import wandb_run_id
 
 
 class RunInfo(Callback):
-    """Stores ``{"wandb_id": ...}`` under ``checkpoint["deblurzoo_run"]``."""
+    """Stores ``{"wandb_id": ..., "task": "<module>.<class>"}`` under
+    ``checkpoint["deblurzoo_run"]``: the wandb run to continue and the LightningModule class that
+    ``deblurzoo-eval`` rebuilds."""
 
     def on_save_checkpoint(
         self, trainer: Trainer, pl_module: LightningModule, checkpoint: dict[str, Any]
     ) -> None:
-        checkpoint[RUN_KEY] = {"wandb_id": wandb_run_id(trainer.loggers)}
+        task = type(pl_module)
+        checkpoint[RUN_KEY] = {
+            "wandb_id": wandb_run_id(trainer.loggers),
+            "task": f"{task.__module__}.{task.__qualname__}",
+        }

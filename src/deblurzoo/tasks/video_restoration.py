@@ -118,8 +118,9 @@ class VideoRestorationModule(LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         summary = self.val_metric.compute()
-        self.log("val/psnr", summary["psnr_frame"], prog_bar=True)
-        self.log("val/ssim", summary["ssim_frame"])
+        # the metric has gathered every rank's frames: the values agree on all ranks
+        self.log("val/psnr", summary["psnr_frame"], prog_bar=True, sync_dist=True)
+        self.log("val/ssim", summary["ssim_frame"], sync_dist=True)
         self.val_metric.reset()
 
     def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
@@ -133,7 +134,7 @@ class VideoRestorationModule(LightningModule):
             summary = metric.compute()
             prefix = "test/" if name == "restored" else "test/blurry_"
             for key, value in summary.items():
-                self.log(prefix + key, value)
+                self.log(prefix + key, value, sync_dist=True)
             self.test_results[name] = {
                 **summary,
                 **{f"seq_{k}": v for k, v in metric.per_sequence().items()},

@@ -22,13 +22,19 @@ def _entries(group: DictConfig | None) -> list[DictConfig]:
     ]
 
 
-def instantiate_loggers(group: DictConfig | None, wandb_id: str | None = None) -> list[Logger]:
-    """Loggers of ``cfg.logger``; a wandb run to resume is continued under ``wandb_id``."""
+def instantiate_loggers(
+    group: DictConfig | None, wandb_id: str | None = None, tags: list[str] | None = None
+) -> list[Logger]:
+    """Loggers of ``cfg.logger``; a wandb run to resume is continued under ``wandb_id``, and
+    ``tags`` (if given) replace the wandb logger's configured tags."""
     loggers = []
     for entry in _entries(group):
         extra = {}
-        if wandb_id and entry._target_.endswith("WandbLogger"):
-            extra = {"id": wandb_id, "resume": "allow"}
+        if entry._target_.endswith("WandbLogger"):
+            if wandb_id:
+                extra.update(id=wandb_id, resume="allow")
+            if tags is not None:
+                extra["tags"] = tags
         loggers.append(hydra.utils.instantiate(entry, **extra))
     return loggers
 

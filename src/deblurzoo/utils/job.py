@@ -13,7 +13,8 @@ from lightning import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, open_dict
 
-from deblurzoo.utils.report import print_summary, summarize, write_metrics
+from deblurzoo.utils.ddp import end_distributed_job
+from deblurzoo.utils.report import log_results, print_summary, summarize, write_metrics
 
 CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "conf")
 
@@ -38,9 +39,11 @@ def test_and_report(
     datamodule: LightningDataModule,
     cfg: DictConfig,
     ckpt_path: str | Path | None,
+    **context: Any,
 ) -> dict[str, Any]:
-    """Score the test split (restored and blurry input) and write ``metrics.json`` and
-    ``metrics_per_sequence.csv`` to the run's output directory."""
+    """Score the test split (restored and blurry input), write ``metrics.json`` and
+    ``metrics_per_sequence.csv`` to the run's output directory and log the per-sequence table;
+    ``context`` adds entries to the summary (e.g. the best validation PSNR)."""
     trainer.test(model, datamodule=datamodule, ckpt_path=ckpt_path)
     summary = summarize(
         model.test_results,
@@ -50,16 +53,19 @@ def test_and_report(
         ckpt_path=str(ckpt_path or ""),
         protocol=dict(model.hparams.protocol),
         net=dict(model.hparams.net),
+        **context,
     )
     if trainer.is_global_zero:
         write_metrics(cfg.paths.output_dir, summary)
+        log_results(trainer.loggers, summary)
     return summary
 
 
 def run_job(
     job: Callable[[DictConfig], dict[str, Any] | None], cfg: DictConfig
 ) -> dict[str, Any] | None:
-    """Run ``job``; always close the wandb run (one run per Hydra job), then print the table."""
+    """Run ``job``; always close the wandb run (one run per Hydra job) and the job's DDP process
+    group, then print the table."""
     try:
         summary = job(cfg)
     finally:
@@ -67,6 +73,7 @@ def run_job(
 
         if wandb.run is not None:
             wandb.finish()
+        end_distributed_job()
     if summary is not None:
         rank_zero_only(print_summary)(summary)
     return summary

@@ -1,14 +1,19 @@
-"""What a run records about itself: resolved config, model size, code revision, output dir."""
+"""What a run records about itself: resolved config, model size and cost, code revision,
+output dir, the overrides that made the job, and the tags that find it in wandb."""
 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lightning.pytorch.loggers import Logger
+from hydra.core.hydra_config import HydraConfig
+from lightning.pytorch.loggers import Logger, WandbLogger
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
+
+from deblurzoo.models import list_models
 
 
 def git_revision() -> str:
@@ -32,14 +37,54 @@ def parameter_counts(model: nn.Module) -> dict[str, int]:
     return {"params/total": total, "params/trainable": trainable}
 
 
-def log_provenance(loggers: list[Logger], cfg: DictConfig, model: nn.Module) -> dict[str, Any]:
-    """Send the resolved config, parameter counts, git revision and output dir to every logger."""
+def gmacs_per_frame(net: Mapping[str, Any], frame_size: Sequence[int]) -> float:
+    """GMACs per restored frame of the registry entry ``net`` at ``frame_size`` (H, W), counted
+    on the meta device by :func:`deblurzoo.zoo.measure` (no memory, no compute; from well under
+    a second for the RIRN hosts to ~40 s for MemDeblur, whatever the size)."""
+    from deblurzoo.zoo import measure  # the zoo CLI module; imported only when counting
+
+    entry = dict(net)
+    return measure(entry.pop("name"), *frame_size, **entry).gmacs_per_frame
+
+
+def job_overrides() -> list[str]:
+    """The command-line overrides that made this Hydra job (empty outside Hydra)."""
+    return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+
+
+def run_tags(cfg: DictConfig, net: Mapping[str, Any]) -> list[str]:
+    """``cfg.tags``, then the model, the dataset and the add-ons, for filtering runs in wandb.
+
+    The model is the registry name split at ``+`` (``rdbn+irm`` gives ``rdbn``, ``irm``) plus
+    any switch naming a registered model (RIRN's ``host``); add-ons are the switches that are on
+    (``irm``, ``atb``); the dataset is the ``data`` group's choice.
+    """
+    registered = set(list_models())
+    tags = [*cfg.get("tags", []), *str(net["name"]).split("+")]
+    tags += [value for value in net.values() if isinstance(value, str) and value in registered]
+    if HydraConfig.initialized():
+        tags.append(HydraConfig.get().runtime.choices.get("data"))
+    tags += [key for key, value in net.items() if value is True]
+    return list(dict.fromkeys(str(tag) for tag in tags if tag))
+
+
+def log_provenance(
+    loggers: list[Logger], cfg: DictConfig, model: nn.Module, net: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Send the resolved config, parameter counts, git revision, output dir and job overrides to
+    every logger; with a wandb logger and a registry entry ``net``, also the GMACs per frame at
+    ``cfg.gmacs_frame_size`` (null: not counted)."""
     record = {
         **OmegaConf.to_container(cfg, resolve=True),
         **parameter_counts(model),
         "git_revision": git_revision(),
         "output_dir": cfg.paths.output_dir,
+        "overrides": job_overrides(),
     }
+    frame_size = cfg.get("gmacs_frame_size")
+    if net is not None and frame_size and any(isinstance(lg, WandbLogger) for lg in loggers):
+        height, width = frame_size
+        record[f"gmacs_per_frame@{height}x{width}"] = gmacs_per_frame(net, frame_size)
     for logger in loggers:
         logger.log_hyperparams(record)
     return record

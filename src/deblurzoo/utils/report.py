@@ -55,6 +55,20 @@ def write_metrics(output_dir: str | Path, summary: dict[str, Any]) -> None:
         writer.writerows(rows)
 
 
+def log_results(loggers: list, summary: dict[str, Any]) -> None:
+    """The per-sequence rows of ``summary`` as the table ``test/per_sequence`` of every logger
+    that takes tables (wandb), and the best validation PSNR of a training run as
+    ``val_psnr_best`` (what sweeps are ranked by) of every logger."""
+    rows = summary["per_sequence"]
+    for logger in loggers:
+        if summary.get("val_psnr_best") is not None:
+            logger.log_metrics({"val_psnr_best": summary["val_psnr_best"]})
+        if hasattr(logger, "log_table"):
+            logger.log_table(
+                "test/per_sequence", columns=list(rows[0]), data=[list(r.values()) for r in rows]
+            )
+
+
 def print_summary(summary: dict[str, Any], console: Console | None = None) -> None:
     """The blurry-vs-restored table, ending with the line ``PSNR gain: +X.XX dB``."""
     console = console or Console()
