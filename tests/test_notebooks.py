@@ -56,3 +56,13 @@ def test_memdeblur_ablation_runs_in_smoke_mode(tmp_path: Path) -> None:
     # Table 4's five runs plus Table 7's T1 = 1 and 3 (its T1 = 5 row is Table 4's memory row)
     assert len(list((tmp_path / "runs").glob("*/metrics.json"))) == 7
     assert (tmp_path / "runs" / "attention.png").is_file()
+
+
+@pytest.mark.notebook
+def test_kernel_space_runs_in_smoke_mode(tmp_path: Path) -> None:
+    executed = _execute("kernel_space.ipynb", tmp_path)
+    assert "encoding fidelity on 12 held-out pairs" in executed
+    assert "blur transfer: synthetic_000 frame 3 -> synthetic_001" in executed
+    assert "deblurred (best iterate, step" in executed
+    for figure in ("blur_transfer.png", "deblur_by_optimisation.png"):
+        assert (tmp_path / "runs" / figure).is_file()

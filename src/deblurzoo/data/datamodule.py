@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from lightning import LightningDataModule
+from torch import Tensor
 from torch.utils.data import DataLoader
 
 from deblurzoo.data.augment import ClipAugment
@@ -33,6 +35,10 @@ class VideoDataModule(LightningDataModule):
         eval_chunk_len, eval_chunk_overlap: temporal chunking of evaluation sequences.
         num_workers, pin_memory: DataLoader settings for every split.
         short_sequences: ``"skip"`` or ``"error"`` for sequences shorter than ``clip_len``.
+        blur_transfer: applied to every training batch on its device (after the transfer,
+            never to validation or test batches): a callable taking and returning the batch,
+            such as :class:`deblurzoo.kernel_space.BlurTransferAugment`, which blurs sharp clips
+            with a trained kernel-space model; ``None`` (default) leaves batches as read.
     """
 
     def __init__(
@@ -50,6 +56,7 @@ class VideoDataModule(LightningDataModule):
         num_workers: int = 2,
         pin_memory: bool = True,
         short_sequences: str = "skip",
+        blur_transfer: Callable[[dict[str, Tensor]], dict[str, Tensor]] | None = None,
     ) -> None:
         super().__init__()
         self.root = Path(root)
@@ -61,6 +68,12 @@ class VideoDataModule(LightningDataModule):
         self.eval_chunk_len, self.eval_chunk_overlap = eval_chunk_len, eval_chunk_overlap
         self.num_workers, self.pin_memory = num_workers, pin_memory
         self.short_sequences = short_sequences
+        if blur_transfer is not None and batch_size < 2:
+            raise ValueError(
+                "data.blur_transfer takes kernels from the other clips of a batch: it needs "
+                f"data.batch_size >= 2, got {batch_size}"
+            )
+        self.blur_transfer = blur_transfer
         self.border_frames: tuple[int, int] = (0, 0)
         self.sequences: dict[str, list[VideoSequence]] = {}
         self.train_clips: TrainClips | None = None
@@ -105,6 +118,13 @@ class VideoDataModule(LightningDataModule):
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
         )
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Training batches go through ``blur_transfer`` (if set) on their device."""
+        trainer = self.trainer
+        if self.blur_transfer is not None and trainer is not None and trainer.training:
+            batch = self.blur_transfer(batch)
+        return batch
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_clips, train=True)
