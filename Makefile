@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install train test test-full lint clean-logs
+.PHONY: help install train test test-full lint bench clean-logs
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ test-full: install ## run every test, the slow ones included
 
 lint: install ## ruff over the package and the tests
 	$(VENV)/bin/ruff check src tests
+
+bench: install ## benchmarks into docs/benchmarks.md, one CPU thread (BENCH_ARGS=--full: every model)
+	OMP_NUM_THREADS=1 $(VENV)/bin/deblurzoo-bench $(BENCH_ARGS) --write docs/benchmarks.md
 
 clean-logs: ## delete training logs and runs
 	rm -rf logs

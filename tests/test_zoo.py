@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
+from torch import nn
 
-from deblurzoo.models import list_models
-from deblurzoo.zoo import document, measure
+from deblurzoo import zoo
+from deblurzoo.models import create_model, list_models
+from deblurzoo.zoo import document, measure, table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "models.md"
 
@@ -34,3 +37,29 @@ def test_windowed_models_are_counted_per_restored_frame() -> None:
 def test_models_doc_is_up_to_date() -> None:
     rows = [measure(name) for name in list_models()]
     assert DOC.read_text() == document(rows, 720, 1280), "run: deblurzoo-zoo --write docs/models.md"
+
+
+def test_every_model_has_its_family_and_paper() -> None:
+    with torch.device("meta"):
+        nets = {name: create_model(name) for name in ("rdbn+irm", "memdeblur_slim", "mlfa")}
+    assert zoo.family(nets["rdbn+irm"]) == ("RIRN hosts and add-ons", "Park, Nah & Lee, BMVC 2022")
+    assert zoo.family(nets["memdeblur_slim"]) == ("MemDeblur", "Ji & Yao, CVPR 2022")
+    assert "CVPRW 2020" in zoo.family(nets["mlfa"])[1]
+
+
+def test_a_registered_model_that_is_not_a_video_net_gets_parameters_only(monkeypatch) -> None:
+    """A pair model (kernel_space's sharp/blurry encoder) has no cost per restored frame."""
+    monkeypatch.setattr(zoo, "create_model", lambda name, **kwargs: nn.Linear(3, 4))
+    row = measure("pair_model")
+    assert (row.params, row.gmacs_per_frame, row.thop_gmacs_per_frame) == (16, None, None)
+    assert "| `pair_model` |" in table([row], 720, 1280)
+    assert "not a video net" in table([row], 720, 1280)
+
+
+def test_ratios_divide_by_the_published_figures() -> None:
+    published = zoo.PUBLISHED["memdeblur"]
+    row = zoo.Complexity("memdeblur", "MemDeblur", "", 7_000_000, 700.0, 300.0, 100)
+    line = table([row], 720, 1280).splitlines()[2]
+    assert f"| {300.0 / published.gmacs:.3f} |" in line  # the thop-style count's ratio
+    assert f"| {7e6 / published.params:.3f} |" in line
+    assert published.source in table([row], 720, 1280)

@@ -1,27 +1,46 @@
-"""``deblurzoo-bench``: inference speed and peak memory of zoo models, as a Markdown table.
+"""``deblurzoo-bench``: how fast zoo models restore and train, and how much memory inference
+takes, as a Markdown document (``make bench`` writes ``docs/benchmarks.md``).
 
-Every measurement runs in a fresh worker process that builds the model (random weights, eval
-mode, no gradients) and restores a clip of random frames once, either **whole** (the clip made
-up front and fed in one forward, as the papers evaluate) or **chunked**
-(:func:`deblurzoo.inference.restore_frames` over frames made as they are sliced, the way frames
-read from disk arrive: deblurzoo's evaluation and inference, bounded by the chunk whatever the
-clip length). Peak memory is how far the run raises the process's peak resident memory (CPU) or
-CUDA's peak allocation (GPU) above its level once the model (and a whole clip) exist; time is
-wall time per input frame::
+Every measurement runs in a fresh worker process (a model's allocations, caches and threads
+never leak into the next cell). The sections (``--sections``, all by default):
 
-    deblurzoo-bench memdeblur memdeblur_slim --frames 25 100 --size 256 256
-    deblurzoo-bench memdeblur --net memory_length=null     # keyword arguments of the model
-    deblurzoo-bench memdeblur --write docs/benchmarks.md       # the table in the docs
+* ``speed`` — inference ms per restored frame on the CPU at ``--size`` (256×256): random weights,
+  eval mode, no gradients, a clip of ``--speed-frames`` frames plus the net's border frames,
+  one warm-up pass on a one-frame clip, then the median of ``--repeats`` passes. With a GPU
+  also at 720×1280 in fp32 and under bf16 autocast (``--gpu-frames`` frames), next to the
+  runtimes the papers report.
+* ``options`` — the same measurement with ``channels_last`` weights and inputs, under bf16
+  autocast and (``--full``) compiled with ``torch.compile``, for ``--option-models``.
+* ``memory`` — peak memory of inference as the clip grows (``--frames``, 25/50/100) for the
+  recurrent models: **whole** (the clip made up front and fed in one forward, as the papers
+  evaluate) against **chunked** (:func:`deblurzoo.inference.restore_frames` over frames made
+  as they are sliced, the way frames read from disk arrive), the rise of the worker's peak
+  resident memory (CPU; CUDA's peak allocation on a GPU) above its level once the model (and a
+  whole clip) exist.
+* ``train`` — training throughput of the default recipe (``conf/train.yaml``: IFI-RNN C1H1
+  small on the synthetic set, batch 8 of 4-frame 64² clips, Adam, Charbonnier) through the
+  Lightning task with the default callbacks, against a bare PyTorch loop over the same
+  DataModule, net, loss and optimizer.
+* ``data`` — clips/s the training DataLoader delivers with 0, 1 and 2 workers, against the
+  clips/s the training step consumes.
+
+    deblurzoo-bench --write docs/benchmarks.md          # the quick default (make bench)
+    deblurzoo-bench --full --write docs/benchmarks.md   # every recurrent model, torch.compile
+    deblurzoo-bench memdeblur --sections memory --net memory_length=null
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -29,13 +48,17 @@ from omegaconf import OmegaConf
 from torch import Tensor
 
 from deblurzoo.inference import restore_frames
-from deblurzoo.models import create_model, restore
+from deblurzoo.models import VideoNet, create_model, list_models, restore
 
-#: Runtimes the papers report, for comparison (other hardware and resolution).
+SECTIONS = ("speed", "options", "memory", "train", "data")
+#: Runtimes the papers report (RTX A5000, 720×1280, 100-frame videos), for the GPU table.
 PUBLISHED = {
-    "memdeblur": "0.191 s/frame, RTX A5000, 720×1280 (Table 3)",
-    "memdeblur_slim": "0.079 s/frame, RTX A5000, 720×1280 (Table 3)",
+    "memdeblur": "0.191 s/frame (Table 3)",
+    "memdeblur_slim": "0.079 s/frame (Table 3)",
 }
+#: Models of the options table: a recurrent host, MemDeblur Slim, MLFA's stage 2.
+OPTION_MODELS = ["ifirnn_c1h1", "memdeblur_slim", "mlfa_stage2"]
+TRAIN_OVERRIDES = ["logger=csv", "data.pin_memory=false", "data.num_workers=0"]
 
 
 def _resident_mib(field: str = "VmRSS") -> float:
@@ -51,6 +74,15 @@ def _reset_peak_resident() -> None:
     peak reached while the model was built (e.g. a whole ResNet before its first stage is kept)
     does not count."""
     Path("/proc/self/clear_refs").write_text("5")
+
+
+def _device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
 
 
 class RandomFrames:
@@ -79,14 +111,13 @@ def measure(
     net_kwargs: dict | None = None,
 ) -> dict[str, float]:
     """Peak memory rise (MiB) and ms per frame of one inference run, in this process."""
-    cuda = torch.cuda.is_available()
-    device = torch.device("cuda" if cuda else "cpu")
+    device = _device()
     torch.manual_seed(0)
     net = create_model(model, **(net_kwargs or {})).to(device).eval()
     clip = RandomFrames(frames, size, device)
     if mode == "whole":
         clip = clip[:]
-    if cuda:
+    if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         before = torch.cuda.memory_allocated() / 2**20
@@ -100,25 +131,148 @@ def measure(
         else:
             for _ in restore_frames(net, clip, chunk_len, overlap):
                 pass
-    if cuda:
-        torch.cuda.synchronize()
+    _sync(device)
+    elapsed = time.perf_counter() - start
+    if device.type == "cuda":
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
         peak = _resident_mib("VmHWM")
-    elapsed = time.perf_counter() - start
     return {"peak_mib": peak - before, "ms_per_frame": 1e3 * elapsed / frames}
 
 
-def _run_worker(job: dict) -> dict[str, float]:
+def measure_speed(
+    model: str,
+    frames: int,
+    size: tuple[int, int],
+    repeats: int,
+    device: str = "cpu",
+    precision: str = "fp32",
+    channels_last: bool = False,
+    compile: bool = False,
+    net_kwargs: dict | None = None,
+) -> dict[str, float]:
+    """Median ms per restored frame over ``repeats`` passes after a one-frame warm-up pass."""
+    device = torch.device(device)
+    torch.manual_seed(0)
+    net = create_model(model, **(net_kwargs or {})).to(device).eval()
+    first, last = net.border_frames
+    clip = torch.rand(1, frames + first + last, 3, *size, device=device)
+    if channels_last:  # weights and (per frame) inputs NHWC
+        net = net.to(memory_format=torch.channels_last)
+        clip = clip.flatten(0, 1).contiguous(memory_format=torch.channels_last)
+        clip = clip.unflatten(0, (1, frames + first + last))
+    forward = torch.compile(net) if compile else net
+    dtype = {"fp32": None, "bf16": torch.bfloat16}[precision]
+    autocast = torch.autocast(device.type, dtype) if dtype else nullcontext()
+    times = []
+    with torch.no_grad(), autocast:
+        restore(forward, clip[:, : 1 + first + last])  # warm-up (and compilation)
+        for _ in range(repeats):
+            _sync(device)
+            start = time.perf_counter()
+            restore(forward, clip)
+            _sync(device)
+            times.append(1e3 * (time.perf_counter() - start) / frames)
+    return {"ms_per_frame": statistics.median(times), "runs": times}
+
+
+def _train_setup(output_dir: str, overrides: list[str] = ()):
+    """The default training recipe's DataModule and task (``conf/train.yaml``)."""
+    import hydra
+    import lightning as L
+
+    from deblurzoo.utils.job import compose_config
+
+    cfg = compose_config("train", [*TRAIN_OVERRIDES, *overrides], output_dir)
+    L.seed_everything(0, verbose=False)
+    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    return cfg, datamodule, hydra.utils.instantiate(cfg.model)
+
+
+def measure_training(
+    lightning: bool, steps: int, warmup: int, overrides: list[str] = ()
+) -> dict[str, float]:
+    """Frames/s of ``steps`` training steps after ``warmup`` steps, through the Lightning task
+    (default trainer and callbacks: rich progress bar, LR monitor, checkpointing, CSV logging
+    every 10 steps; no validation inside the window) or a bare PyTorch loop doing the same
+    forward, loss, backward and Adam step on the same batches. ``overrides`` change the
+    recipe (``callbacks.progress_bar=null``, ...)."""
+    import hydra
+    from lightning import Callback
+
+    from deblurzoo.utils.instantiate import instantiate_callbacks, instantiate_loggers
+
+    with tempfile.TemporaryDirectory() as output_dir:
+        cfg, datamodule, task = _train_setup(output_dir, overrides)
+        batch = cfg.data.batch_size
+        frames_per_step = batch * cfg.data.clip_len
+        marks: list[float] = []
+        if lightning:
+
+            class Clock(Callback):
+                def on_train_batch_end(self, trainer, pl_module, outputs, b, batch_idx) -> None:
+                    if batch_idx in (warmup - 1, warmup + steps - 1):
+                        marks.append(time.perf_counter())
+
+            callbacks = instantiate_callbacks(cfg.callbacks, with_logger=True) + [Clock()]
+            trainer = hydra.utils.instantiate(
+                cfg.trainer, callbacks=callbacks, logger=instantiate_loggers(cfg.logger),
+                max_steps=warmup + steps, num_sanity_val_steps=0, limit_val_batches=0,
+            )  # fmt: skip
+            trainer.fit(task, datamodule=datamodule)
+        else:
+            net, loss_fn = task.net.train(), task.loss
+            optimizer = task.optimizer(params=task.parameters())
+            for step, data in enumerate(datamodule.train_dataloader()):
+                loss = loss_fn(net(data["blur"]), task.target_frames(data["sharp"]))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if step in (warmup - 1, warmup + steps - 1):
+                    marks.append(time.perf_counter())
+                if len(marks) == 2:
+                    break
+    elapsed = marks[1] - marks[0]
+    return {"frames_per_s": steps * frames_per_step / elapsed, "ms_per_step": 1e3 * elapsed / steps}
+
+
+def measure_loading(workers: int, batches: int) -> dict[str, float]:
+    """Clips/s the training DataLoader yields with ``workers`` workers (after its first batch,
+    which includes starting them)."""
+    with tempfile.TemporaryDirectory() as output_dir:
+        cfg, datamodule, _ = _train_setup(output_dir)
+        datamodule.num_workers = workers
+        loader = iter(datamodule.train_dataloader())
+        next(loader)
+        start = time.perf_counter()
+        for _ in range(batches):
+            next(loader)
+        elapsed = time.perf_counter() - start
+    return {"clips_per_s": batches * cfg.data.batch_size / elapsed}
+
+
+WORKERS = {
+    "memory": measure,
+    "speed": measure_speed,
+    "train": measure_training,
+    "data": measure_loading,
+}
+
+
+def _run_worker(kind: str, **job) -> dict[str, float]:
     result = subprocess.run(
-        [sys.executable, "-m", "deblurzoo.bench", "--worker", json.dumps(job)],
+        [sys.executable, "-m", "deblurzoo.bench", "--worker", json.dumps({"kind": kind, **job})],
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode:
-        raise RuntimeError(f"benchmark worker {job} failed:\n{result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"benchmark worker {kind} {job} failed:\n{result.stderr[-2000:]}")
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    print(kind, job, {k: v for k, v in out.items() if k != "runs"}, flush=True)
+    return out
 
 
 def _machine() -> str:
@@ -128,48 +282,203 @@ def _machine() -> str:
         names = [ln.split(":", 1)[1].strip() for ln in info.read_text().splitlines()
                  if ln.startswith("model name")]  # fmt: skip
         cpu = names[0] if names else cpu
+    threads = os.environ.get("OMP_NUM_THREADS", "unset")
+    text = (
+        f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} with "
+        f"{torch.get_num_threads()} threads (OMP_NUM_THREADS={threads})"
+    )
     if torch.cuda.is_available():
-        return f"{torch.cuda.get_device_name()} (torch {torch.__version__})"
-    return f"{cpu}, {torch.get_num_threads()} threads (torch {torch.__version__})"
+        text += f"; GPU: {torch.cuda.get_device_name()}"
+    return text
 
 
-def document(rows: list[dict], args: argparse.Namespace, command: str) -> str:
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _speed_section(args: argparse.Namespace, models: list[str], net_kwargs: dict) -> str:
     height, width = args.size
     lines = [
-        "| model | frames | whole clip: peak MiB | ms / frame | "
-        f"chunked ({args.chunk_len}, overlap {args.overlap}): peak MiB | ms / frame | published |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        f"## Inference speed\n\nms per restored frame on the CPU at {height}×{width}: median of "
+        f"{args.repeats} passes over a {args.speed_frames}-frame clip (plus the net's border "
+        "frames) after a one-frame warm-up pass; random weights, eval mode, no gradients.\n",
+        "| model | CPU ms / frame |",
+        "|---|---:|",
     ]
-    for r in rows:
+    for model in models:
+        cell = _run_worker("speed", model=model, frames=args.speed_frames, size=args.size,
+                           repeats=args.repeats, net_kwargs=net_kwargs)  # fmt: skip
+        lines.append(f"| `{model}` | {cell['ms_per_frame']:.0f} |")
+    if not torch.cuda.is_available():
         lines.append(
-            f"| `{r['model']}`{r['options']} | {r['frames']} | {r['whole']['peak_mib']:.0f} | "
-            f"{r['whole']['ms_per_frame']:.0f} | {r['chunked']['peak_mib']:.0f} | "
-            f"{r['chunked']['ms_per_frame']:.0f} | {PUBLISHED.get(r['model'], '')} |"
+            "\nNo GPU on this machine: the GPU table (720×1280, fp32 and bf16 autocast, next to "
+            "the papers' runtimes) was skipped; it is written when `torch.cuda.is_available()`."
         )
+        return "\n".join(lines)
+    lines += [
+        f"\nGPU at 720×1280, {args.gpu_frames}-frame clips, same protocol. The papers' runtimes "
+        "are per frame of 100-frame videos at 720×1280 on an RTX A5000.\n",
+        "| model | fp32 ms / frame | bf16 ms / frame | published |",
+        "|---|---:|---:|---|",
+    ]
+    for model in models:
+        cells = [
+            _run_worker("speed", model=model, frames=args.gpu_frames, size=[720, 1280],
+                        repeats=args.repeats, device="cuda", precision=precision,
+                        net_kwargs=net_kwargs)["ms_per_frame"]
+            for precision in ("fp32", "bf16")
+        ]  # fmt: skip
+        lines.append(
+            f"| `{model}` | {cells[0]:.1f} | {cells[1]:.1f} | {PUBLISHED.get(model, '')} |"
+        )
+    return "\n".join(lines)
+
+
+def _options_section(args: argparse.Namespace, net_kwargs: dict) -> str:
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    size = [720, 1280] if device == "cuda" else args.size
+    options = {"fp32": {}, "channels_last": {"channels_last": True}, "bf16": {"precision": "bf16"}}
+    if args.full:
+        options["torch.compile"] = {"compile": True}
+    lines = [
+        f"## Options\n\nms per restored frame ({device.upper()}, {size[0]}×{size[1]}, protocol "
+        "of the speed table) with each option alone; ratio to fp32 in brackets.\n",
+        "| model | " + " | ".join(options) + " |",
+        "|---|" + "---:|" * len(options),
+    ]
+    for model in args.option_models:
+        cells = [
+            _run_worker("speed", model=model, frames=args.speed_frames, size=size,
+                        repeats=args.repeats, device=device, net_kwargs=net_kwargs,
+                        **option)["ms_per_frame"]
+            for option in options.values()
+        ]  # fmt: skip
+        row = [f"{cells[0]:.0f}"] + [f"{c:.0f} ({c / cells[0]:.2f})" for c in cells[1:]]
+        lines.append(f"| `{model}` | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _memory_section(args: argparse.Namespace, models: list[str], net_kwargs: dict) -> str:
+    height, width = args.memory_size
+    options = " " + " ".join(args.net) if args.net else ""
+    lines = [
+        f"## Inference memory against clip length\n\nRecurrent models at {height}×{width}. Each "
+        "cell is one run in a fresh process: the rise of its peak resident memory above its "
+        "level once the model exists, and wall time per input frame. *Whole* makes the clip up "
+        "front and feeds it in one forward, as the papers evaluate: every frame's input, "
+        "features and output are held at once, so memory grows with the clip. *Chunked* "
+        f"restores it {args.chunk_len} frames at a time with {args.overlap} frames of warm-up "
+        "overlap from frames made as they are needed (as frames read from disk arrive), the "
+        "way `deblurzoo-eval` and `deblurzoo-infer` work: memory is bounded by the chunk, "
+        "flat in the clip length. The chunked time per frame includes the overlap's extra "
+        "frames.\n",
+        "| model | frames | whole: peak MiB | ms / frame | "
+        f"chunked ({args.chunk_len}, overlap {args.overlap}): peak MiB | ms / frame |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for model in models:
+        for frames in args.frames:
+            job = dict(model=model, frames=frames, size=args.memory_size)
+            job.update(chunk_len=args.chunk_len, overlap=args.overlap, net_kwargs=net_kwargs)
+            whole = _run_worker("memory", **job, mode="whole")
+            chunked = _run_worker("memory", **job, mode="chunked")
+            lines.append(
+                f"| `{model}`{options} | {frames} | {whole['peak_mib']:.0f} | "
+                f"{whole['ms_per_frame']:.0f} | {chunked['peak_mib']:.0f} | "
+                f"{chunked['ms_per_frame']:.0f} |"
+            )
+    return "\n".join(lines)
+
+
+def _training_sections(args: argparse.Namespace, sections: list[str]) -> str:
+    with tempfile.TemporaryDirectory() as output_dir:
+        cfg, _, _ = _train_setup(output_dir)
+    batch, clip_len = cfg.data.batch_size, cfg.data.clip_len
+    recipe = (
+        f"`{cfg.model.net.name}` ({OmegaConf.to_container(cfg.model.net)}), batch {batch} of "
+        f"{clip_len}-frame {cfg.data.crop_size}² clips from the synthetic set"
+    )
+    parts = []
+    runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+    for _ in range(args.train_rounds if "train" in sections else 1):
+        for lightning in (False, True) if "train" in sections else (False,):
+            runs[lightning].append(
+                _run_worker("train", lightning=lightning, steps=args.train_steps,
+                            warmup=args.warmup_steps)
+            )  # fmt: skip
+    bare, lit = ({key: statistics.median(r[key] for r in runs[flag]) for key in runs[flag][0]}
+                 if runs[flag] else None for flag in (False, True))  # fmt: skip
+    if "train" in sections:
+        overhead = 100 * (lit["ms_per_step"] / bare["ms_per_step"] - 1)
+        parts.append(
+            f"## Training throughput: Lightning against a bare loop\n\nThe default recipe "
+            f"(`deblurzoo-train`): {recipe}, Adam, Charbonnier loss, one process, "
+            f"{args.train_steps} steps timed after {args.warmup_steps} warm-up steps, data "
+            "loaded in the main process (`data.num_workers=0`) in both. Lightning runs the "
+            "task with the default trainer and callbacks (rich progress bar, LR monitor, "
+            "checkpointing) and CSV logging every 10 steps; validation is outside the timed "
+            "steps. The bare loop runs the same net, loss, optimizer and DataLoader. The two "
+            f"alternate, {args.train_rounds} runs each, each a fresh process; the table gives "
+            "the medians.\n\n"
+            "| loop | frames / s | ms / step | runs (ms / step) |\n|---|---:|---:|---|\n"
+            + "\n".join(
+                f"| {label} | {med['frames_per_s']:.1f} | {med['ms_per_step']:.1f} | "
+                + ", ".join(f"{r['ms_per_step']:.0f}" for r in runs[flag]) + " |"
+                for label, flag, med in (("Lightning task", True, lit),
+                                         ("bare PyTorch", False, bare))
+            )
+            + f"\n\nLightning overhead: {overhead:+.1f}% time per step."
+        )  # fmt: skip
+    if "data" in sections:
+        consumed = bare["frames_per_s"] / clip_len
+        rows = []
+        for workers in (0, 1, 2):
+            cell = _run_worker("data", workers=workers, batches=args.data_batches)
+            rows.append(
+                f"| {workers} | {cell['clips_per_s']:.0f} | {cell['clips_per_s'] / consumed:.1f} |"
+            )
+        parts.append(
+            "## Data loading\n\nClips/s the training DataLoader of the default recipe yields "
+            f"(decode PNGs, crop, augment, collate batches of {batch}), {args.data_batches} "
+            "batches after the first, against the clips/s the training step above consumes "
+            f"({consumed:.1f}, bare loop): a ratio above 1 means the loader is not the "
+            "bottleneck.\n\n| workers | clips / s | ÷ consumed |\n|---:|---:|---:|\n"
+            + "\n".join(rows)
+        )
+    return "\n\n".join(parts)
+
+
+def document(args: argparse.Namespace, command: str, sections: list[str], load: str) -> str:
     return f"""# Benchmarks
 
 Generated by `{command}` (src/deblurzoo/bench.py); do not edit by hand.
-Inference at {height}×{width} on {_machine()}, random weights, eval mode, no gradients.
-Each cell is one run in a fresh process: the rise of its peak resident memory above its level
-once the model exists, and wall time per input frame. *Whole* makes the clip up front and feeds it
-in one forward, as the papers evaluate: every frame's input, features and output are held at once,
-so memory grows with the clip. *Chunked* restores it {args.chunk_len} frames at a time with
-{args.overlap} frames of warm-up overlap from frames made as they are needed (as frames read from
-disk arrive), the way `deblurzoo-eval` and inference work: memory is bounded by the chunk. The
-chunked time per frame includes the overlap's extra frames. Published runtimes are on other
-hardware.
+Machine: {_machine()}. Every cell runs in a fresh process. Load average (1, 5, 15 min) at the
+start and at the end of the run: {load}, {_load()}: on a shared machine whose other work
+takes cores, times are longer by up to that factor, and vary from run to run.
 
-{chr(10).join(lines)}
-"""
+{chr(10).join(s + chr(10) for s in sections)}"""
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="*", default=["memdeblur", "memdeblur_slim"])
-    parser.add_argument("--frames", type=int, nargs="+", default=[25, 100])
+    parser.add_argument("models", nargs="*", help="registered models (default: every video net)")
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--full", action="store_true",
+                        help="memory of every recurrent model (not only those without add-ons), "
+                        "torch.compile in the options table, more repeats")  # fmt: skip
     parser.add_argument("--size", type=int, nargs=2, default=[256, 256], metavar=("H", "W"))
+    parser.add_argument("--speed-frames", type=int, default=2)
+    parser.add_argument("--gpu-frames", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=None, help="3; 5 with --full")
+    parser.add_argument("--option-models", nargs="+", default=OPTION_MODELS)
+    parser.add_argument("--frames", type=int, nargs="+", default=[25, 50, 100])
+    parser.add_argument("--memory-size", type=int, nargs=2, default=[128, 128], metavar=("H", "W"))
     parser.add_argument("--chunk-len", type=int, default=25)
     parser.add_argument("--overlap", type=int, default=5)
+    parser.add_argument("--train-steps", type=int, default=30)
+    parser.add_argument("--warmup-steps", type=int, default=5)
+    parser.add_argument("--train-rounds", type=int, default=3)
+    parser.add_argument("--data-batches", type=int, default=20)
     parser.add_argument(
         "--net", nargs="*", default=[], metavar="KEY=VALUE", help="model keyword arguments"
     )
@@ -177,23 +486,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(measure(**json.loads(args.worker))))
+        job = json.loads(args.worker)
+        print(json.dumps(WORKERS[job.pop("kind")](**job)))
         return
+    args.repeats = args.repeats or (5 if args.full else 3)
     net_kwargs = OmegaConf.to_container(OmegaConf.from_dotlist(args.net))
-    options = " " + " ".join(args.net) if args.net else ""
-    rows = []
-    for model in args.models:
-        create_model(model, **net_kwargs)  # a bad name or argument fails before any worker
-        for frames in args.frames:
-            job = dict(model=model, frames=frames, size=args.size, chunk_len=args.chunk_len,
-                       overlap=args.overlap, net_kwargs=net_kwargs)  # fmt: skip
-            row = {"model": model, "options": options, "frames": frames}
-            for mode in ("whole", "chunked"):
-                row[mode] = _run_worker({**job, "mode": mode})
-                print(model, frames, mode, row[mode], flush=True)
-            rows.append(row)
+    models = args.models or list_models()
+    video_nets = []
+    for model in dict.fromkeys(
+        models + args.option_models if "options" in args.sections else models
+    ):
+        with torch.device("meta"):  # a bad name or argument fails before any worker
+            net = create_model(model, **(net_kwargs if model in models else {}))
+        if model in models and isinstance(net, VideoNet):
+            video_nets.append((model, net.recurrent))
+    recurrent = [m for m, r in video_nets if r and (args.full or args.models or "+" not in m)]
+    sections, load = [], _load()
+    if "speed" in args.sections:
+        sections.append(_speed_section(args, [m for m, _ in video_nets], net_kwargs))
+    if "options" in args.sections:
+        sections.append(_options_section(args, {}))
+    if "memory" in args.sections:
+        sections.append(_memory_section(args, recurrent, net_kwargs))
+    if {"train", "data"} & set(args.sections):
+        sections.append(_training_sections(args, args.sections))
     command = "deblurzoo-bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = document(rows, args, command)
+    text = document(args, command.strip(), sections, load)
     if args.write:
         args.write.write_text(text)
     print(text)

@@ -5,8 +5,13 @@ that overlap by ``overlap`` frames, so memory is bounded by the chunk, not by th
 with ``border_frames = (b0, b1)`` restores only the frames of a chunk after its first ``b0`` and
 before its last ``b1``; the frames at the very start and end of a sequence are therefore never
 restored (ESTRNN's protocol). Every other frame is kept from exactly one chunk: the first chunk
-keeps all it restores, a later one only the frames after its first ``overlap − b1`` (warm-up for
-recurrent nets) that an earlier chunk has not kept. ``chunk_len=None`` takes the sequence whole.
+keeps all it restores up to ``lookahead`` frames before its restorable end, a later one the
+frames from there on, after ``overlap − b0 − b1 − lookahead`` frames of warm-up (the state a
+recurrent net builds). ``lookahead = 0`` (evaluation's choice) keeps each frame from the chunk
+where it has the most past context, right for a causal net; a net that also looks ahead (a
+bidirectional recurrence, a window of neighbours clamped at the chunk's end) needs its future
+context there too, as ESTRNN's ``past_frames``/``future_frames`` discard does
+(``peers-and-conventions.md`` §2.5). ``chunk_len=None`` takes the sequence whole.
 """
 
 from __future__ import annotations
@@ -28,19 +33,25 @@ def plan_chunks(
     chunk_len: int | None,
     overlap: int = 0,
     border_frames: tuple[int, int] = (0, 0),
+    lookahead: int = 0,
 ) -> list[Chunk]:
     """The chunks of a ``num_frames``-frame sequence (see the module docstring)."""
     first, last = border_frames
-    if chunk_len is not None and not first + last <= overlap < chunk_len:
+    if lookahead < 0:
+        raise ValueError(f"lookahead must be >= 0, got {lookahead}")
+    if chunk_len is not None and not first + last + lookahead <= overlap < chunk_len:
         raise ValueError(
-            f"need {first + last} <= overlap < chunk_len (the net cannot restore {first} + "
-            f"{last} border frames per chunk), got overlap={overlap}, chunk_len={chunk_len}"
+            f"need {first + last + lookahead} <= overlap < chunk_len (the net cannot restore "
+            f"{first} + {last} border frames per chunk; lookahead={lookahead}), got "
+            f"overlap={overlap}, chunk_len={chunk_len}"
         )
     length = num_frames if chunk_len is None else min(chunk_len, num_frames)
     starts = list(range(0, num_frames - length, length - overlap)) + [num_frames - length]
     chunks, kept_until = [], first
     for k, start in enumerate(starts):
-        keep_from = max(start + (overlap - last if k else first), kept_until)
-        chunks.append(Chunk(start, start + length, keep_from, start + length - last))
-        kept_until = start + length - last
+        final = k == len(starts) - 1
+        keep_to = start + length - last - (0 if final else lookahead)
+        keep_from = max(start + (overlap - last - lookahead if k else first), kept_until)
+        chunks.append(Chunk(start, start + length, keep_from, keep_to))
+        kept_until = keep_to
     return chunks

@@ -26,35 +26,84 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from deblurzoo.models import create_model, list_models
+from deblurzoo.models import VideoNet, create_model, list_models
 
 COMMAND = "deblurzoo-zoo --write docs/models.md"
 
-#: Figures the papers and their released code report, for comparison in the table.
-PUBLISHED = {
-    "memdeblur": "344.49 GMACs (paper, Table 1); released code: 324.8 GMACs (thop), 6.99 M params",
-    "memdeblur_slim": "197.34 GMACs (paper, Table 1)",
-    "mlfa_stage1": "released code's layers: 47.26 M params; 9×9 first conv (paper) vs its 7×7: "
-    "+6,144 (`first_kernel=7`: 47,261,830)",
-    "mlfa_stage2": "released code's layers: 46.17 M params; with its stem, fused kernels and "
-    "UnitNorm (`stem=true fused_resample=true unit_norm=true`): 46,174,966",
+#: Family and paper of each model subpackage (``deblurzoo.models.<subpackage>``).
+FAMILIES = {
+    "rirn": ("RIRN hosts and add-ons", "Park, Nah & Lee, BMVC 2022"),
+    "memdeblur": ("MemDeblur", "Ji & Yao, CVPR 2022"),
+    "mlfa": ("atrous net + MLFA", "Brehm, Scherer & Lienhart, CVPRW 2020"),
+    "kernel_space": ("blur kernel space", "Tran, Tran, Phung & Hoai, CVPR 2021"),
 }
 
 
 @dataclass(frozen=True)
+class Published:
+    """What a paper or its authors' code publishes for a registered model: parameters and GMACs
+    per frame at 720×1280 (counted with ``thop``, i.e. our "thop-style" column), and where."""
+
+    params: float | None = None
+    gmacs: float | None = None
+    source: str = ""
+
+
+#: Figures for the same quantities from the papers and the authors' code
+#: (``reference-implementations.md`` §1, §4, §5.1). Models without any are left blank.
+PUBLISHED = {
+    "memdeblur": Published(
+        7_027_706, 344.49, "GMACs: paper Table 1 (README correction: 325.48); parameters: the "
+        "released state dict, which holds 38,659 unused ones and 4,416 conv biases we omit",
+    ),
+    "memdeblur_slim": Published(None, 197.34, "GMACs: paper Table 1"),
+    "mlfa_stage1": Published(
+        47.26e6, None, "parameters: the released code's layer shapes, whose first conv is 7×7 "
+        "(paper: 9×9, +6,144; `first_kernel=7` gives 47,261,830)",
+    ),
+    "mlfa_stage2": Published(
+        46.17e6, None, "parameters: the released code's layer shapes; with its stem, fused "
+        "kernels and UnitNorm (`stem=true fused_resample=true unit_norm=true`): 46,174,966",
+    ),
+    "kernel_space": Published(
+        49.21e6, None, "parameters: the authors' code without the VAE head, which "
+        "`variant=released` matches (49,205,187); the default follows supp. Tables 1–4, whose "
+        "U-Net has 3×3 kernels where the code's has 4×4 without biases (40.0 M)",
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Complexity:
+    """Parameters and, for a video net, GMACs per restored frame (``None`` otherwise)."""
+
     name: str
+    family: str
+    paper: str
     params: int
-    gmacs_per_frame: float
-    thop_gmacs_per_frame: float
-    frames: int
+    gmacs_per_frame: float | None
+    thop_gmacs_per_frame: float | None
+    frames: int | None
+
+
+def family(net: nn.Module) -> tuple[str, str]:
+    """``(family, paper)`` of a net, from the model subpackage that defines its class."""
+    package = type(net).__module__.removeprefix("deblurzoo.models.").split(".")[0]
+    return FAMILIES.get(package, (package, ""))
 
 
 def measure(name: str, height: int = 720, width: int = 1280, /, **kwargs) -> Complexity:
-    """Parameters and GMACs per restored frame of the registered model ``name``."""
+    """Parameters and GMACs per restored frame of the registered model ``name``.
+
+    Only video nets (:class:`~deblurzoo.models.VideoNet`: a clip in, the restored clip out) have
+    a cost per restored frame; any other registered model (``kernel_space``'s sharp/blurry pair
+    encoder) gets its parameters counted and ``None`` for the GMACs."""
     with torch.device("meta"):
         net = create_model(name, **kwargs)
-        first, last = getattr(net, "border_frames", (0, 0))
+        params = sum(p.numel() for p in net.parameters())
+        if not isinstance(net, VideoNet):
+            return Complexity(name, *family(net), params, None, None, None)
+        first, last = net.border_frames
         frames = getattr(net, "profile_frames", 1)
         clip = torch.empty(1, frames + first + last, 3, height, width)
         thop_macs = []
@@ -71,10 +120,10 @@ def measure(name: str, height: int = 720, width: int = 1280, /, **kwargs) -> Com
             net(clip)
         for hook in hooks:
             hook.remove()
-    params = sum(p.numel() for p in net.parameters())
     giga_per_frame = 1e9 * frames
     return Complexity(
         name,
+        *family(net),
         params,
         counter.get_total_flops() / 2 / giga_per_frame,
         sum(thop_macs) / giga_per_frame,
@@ -82,18 +131,33 @@ def measure(name: str, height: int = 720, width: int = 1280, /, **kwargs) -> Com
     )
 
 
+def _number(value: float | None, spec: str) -> str:
+    return "" if value is None else format(value, spec)
+
+
+def _ratio(ours: float | None, published: float | None) -> str:
+    return "" if ours is None or published is None else f"{ours / published:.3f}"
+
+
 def table(rows: list[Complexity], height: int, width: int) -> str:
     lines = [
-        f"| model | parameters | GMACs / frame @ {height}×{width} | thop's count | clip "
-        "| published |",
-        "|---|---:|---:|---:|---:|---|",
-        *(
-            f"| `{r.name}` | {r.params:,} | {r.gmacs_per_frame:.1f} | "
-            f"{r.thop_gmacs_per_frame:.1f} | {r.frames} | {PUBLISHED.get(r.name, '')} |"
-            for r in rows
-        ),
+        f"| model | family | paper | parameters | published | ratio | GMACs / frame @ {height}×"
+        f"{width} | thop-style | published | ratio | clip |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    return "\n".join(lines)
+    notes = []
+    for r in rows:
+        pub = PUBLISHED.get(r.name, Published())
+        if pub.source:
+            notes.append(f"- `{r.name}`: {pub.source}.")
+        gmacs = "not a video net" if r.gmacs_per_frame is None else f"{r.gmacs_per_frame:.1f}"
+        lines.append(
+            f"| `{r.name}` | {r.family} | {r.paper} | {r.params:,} | "
+            f"{_number(pub.params, ',.0f')} | {_ratio(r.params, pub.params)} | {gmacs} | "
+            f"{_number(r.thop_gmacs_per_frame, '.1f')} | {_number(pub.gmacs, '.2f')} | "
+            f"{_ratio(r.thop_gmacs_per_frame, pub.gmacs)} | {_number(r.frames, 'd')} |"
+        )
+    return "\n".join(lines + ([""] + notes if notes else []))
 
 
 def document(rows: list[Complexity], height: int, width: int) -> str:
@@ -107,6 +171,10 @@ The first GMACs column counts convolutions and matrix products; element-wise ope
 resampling are not counted; MACs = FLOPs / 2. The second counts as `thop`, and so most published
 tables, do: convolution layers only, as output elements × input channels × kernel area, which
 charges a stride-2 transposed convolution four times its cost and misses matrix products.
+*Published* are the figures the paper or the authors' code give for the same quantity (sources
+below the table); each *ratio* is ours ÷ published, for GMACs the thop-style count's, the same
+counting rule. A registered model that is not a video net (`kernel_space`, a sharp/blurry pair
+model) has no cost per restored frame: only its parameters are listed.
 
 {table(rows, height, width)}
 """

@@ -1,0 +1,45 @@
+"""deblurzoo-bench: each kind of measurement on tiny models and data, and the document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deblurzoo import bench
+from tests.conftest import TINY_DATA, TINY_MODEL
+
+
+def test_benchmark_measures_memory_and_time() -> None:
+    result = bench.measure("conv_lstm", 4, (32, 32), "chunked", chunk_len=2, overlap=1)
+    assert result["peak_mib"] >= 0 and result["ms_per_frame"] > 0
+
+
+def test_speed_is_the_median_of_the_repeated_passes() -> None:
+    result = bench.measure_speed("conv_lstm", 2, (16, 16), repeats=3, net_kwargs={"hidden": 4})
+    assert len(result["runs"]) == 3
+    assert result["ms_per_frame"] == sorted(result["runs"])[1]
+    slim = bench.measure_speed("conv_lstm", 1, (16, 16), 1, channels_last=True, precision="bf16")
+    assert slim["ms_per_frame"] > 0
+
+
+@pytest.mark.parametrize("lightning", [False, True])
+def test_training_throughput_of_both_loops(lightning: bool, data_dir: Path) -> None:
+    overrides = [f"paths.data_dir={data_dir}", *TINY_DATA, *TINY_MODEL]
+    result = bench.measure_training(lightning, steps=2, warmup=1, overrides=overrides)
+    assert result["frames_per_s"] > 0 and result["ms_per_step"] > 0
+
+
+def test_benchmark_command_writes_its_table(tmp_path: Path) -> None:
+    out = tmp_path / "bench.md"
+    options = "--sections memory --frames 2 --memory-size 16 16 --chunk-len 2 --overlap 1"
+    bench.main(["conv_lstm", *options.split(), "--net", "hidden=4", "--write", str(out)])
+    text = out.read_text()
+    assert "deblurzoo-bench conv_lstm --sections memory --frames 2" in text
+    assert "| `conv_lstm` hidden=4 | 2 |" in text
+    assert "OMP_NUM_THREADS" in text
+
+
+def test_benchmark_refuses_an_unknown_model_before_starting_workers() -> None:
+    with pytest.raises(KeyError, match="unknown model 'nope'"):
+        bench.main(["nope"])
