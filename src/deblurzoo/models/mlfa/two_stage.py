@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from deblurzoo.models.loading import read_net_checkpoint
 from deblurzoo.models.mlfa.stage1 import AtrousDeblurNet
 from deblurzoo.models.mlfa.stage2 import MLFANet
 from deblurzoo.models.registry import register_model
@@ -34,26 +35,13 @@ from deblurzoo.models.video_net import VideoNet
 
 log = logging.getLogger(__name__)
 
-#: The prefix of the net's parameters in a checkpoint of ``VideoRestorationModule``.
-LIGHTNING_PREFIX = "net."
-
 
 def load_stage1(net: nn.Module, path: str | Path) -> None:
     """Load stage-1 weights from ``path``: a plain state dict of the stage-1 net, or a Lightning
-    checkpoint whose ``state_dict`` holds them under ``net.`` (other entries are ignored). The
-    file is unpickled in full (``weights_only=False``, as the zoo's own checkpoints are), so
-    only pass files you trust."""
-    path = Path(path)
-    if not path.is_file():
+    checkpoint of a stage-1 run (:func:`deblurzoo.models.loading.read_net_checkpoint`)."""
+    if not Path(path).is_file():
         raise FileNotFoundError(f"stage1_checkpoint={str(path)!r}: no such file")
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if isinstance(state.get("state_dict"), Mapping):
-        state = {
-            key.removeprefix(LIGHTNING_PREFIX): value
-            for key, value in state["state_dict"].items()
-            if key.startswith(LIGHTNING_PREFIX)
-        }
-    net.load_state_dict(state)
+    net.load_state_dict(read_net_checkpoint(path).state_dict)
 
 
 class DualStageMLFA(VideoNet):
