@@ -11,7 +11,9 @@ import pytest
 import torch
 
 from deblurzoo.data import ClipAugment
+from deblurzoo.eval import evaluate
 from deblurzoo.losses import L1Loss
+from deblurzoo.models.loading import load_net
 from deblurzoo.train import train
 from tests.conftest import compose_config
 
@@ -70,6 +72,15 @@ def test_stage1_then_stage2_on_the_frozen_stage1(tmp_path: Path, data_dir: Path)
     fresh = hydra.utils.instantiate(cfg2.model).net.stage2.state_dict()
     stage2 = _state(summary2["ckpt_path"], "net.stage2.")
     assert any(not torch.equal(fresh[k], stage2[k]) for k in fresh)
+
+    # the stage-2 checkpoint holds stage 1 too: it is used where the stage-1 file is gone
+    Path(summary1["ckpt_path"]).unlink()
+    cfg = compose_config(
+        "eval", tmp_path / "eval", data_dir, ["logger=none", f"ckpt_path={summary2['ckpt_path']}"]
+    )
+    assert evaluate(cfg)["restored"] == pytest.approx(summary2["restored"], abs=1e-6)
+    rebuilt = load_net(summary2["ckpt_path"]).stage1.state_dict()
+    assert all(torch.equal(trained1[k], rebuilt[k]) for k in trained1)
 
 
 @pytest.mark.parametrize("dataset", ["reds", "gopro"])

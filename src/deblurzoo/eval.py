@@ -17,6 +17,7 @@ import hydra
 from omegaconf import DictConfig
 
 from deblurzoo.callbacks import FrameWriter, RestoredClip
+from deblurzoo.models.loading import read_net_checkpoint, rebuild_config
 from deblurzoo.tasks import VideoRestorationModule
 from deblurzoo.utils.checkpoints import resolve_ckpt_path, stored_run_info
 from deblurzoo.utils.instantiate import instantiate_loggers
@@ -34,7 +35,11 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         task = stored_run_info(ckpt_path).get("task")  # absent from older checkpoints
         task_class = hydra.utils.get_class(task) if task else VideoRestorationModule
         model = task_class.load_from_checkpoint(
-            ckpt_path, map_location="cpu", weights_only=False, protocol=cfg.eval
+            ckpt_path,
+            map_location="cpu",
+            weights_only=False,
+            protocol=cfg.eval,
+            net=rebuild_config(read_net_checkpoint(ckpt_path).config),
         )
     net = model.hparams.net
     loggers = instantiate_loggers(cfg.get("logger"), tags=run_tags(cfg, net))

@@ -13,6 +13,10 @@ Files are unpickled with ``weights_only=True``: checkpoints hold only tensors an
 containers, and a file that needs more is refused rather than run. A config given by the caller
 replaces the stored one (``model=`` on the command line). Weights must match the built net
 exactly; a mismatch is reported with the missing, unexpected and differently shaped entries.
+
+A net rebuilt from a checkpoint takes every weight from it, so the config keys that only load
+initial weights from another file (:data:`WEIGHT_FILE_KEYS`) are dropped: those files need not
+exist where the checkpoint is used.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from deblurzoo.models.registry import create_model
 
 LIGHTNING_PREFIX = "net."
 _SHOWN = 5  # entries of each kind named in a mismatch error
+#: Model keyword arguments that load initial weights from a local file: MemDeblur's ImageNet
+#: ResNet stage and the two-stage MLFA's trained stage 1.
+WEIGHT_FILE_KEYS = ("pretrained_path", "stage1_checkpoint")
 
 
 class CheckpointError(ValueError):
@@ -82,6 +89,12 @@ def read_net_checkpoint(path: str | Path) -> NetCheckpoint:
     return NetCheckpoint(path, state, dict(config) if config is not None else None)
 
 
+def rebuild_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A model config for a net whose weights all come from a checkpoint: ``config`` without
+    its :data:`WEIGHT_FILE_KEYS`."""
+    return {key: value for key, value in config.items() if key not in WEIGHT_FILE_KEYS}
+
+
 def load_weights(net: nn.Module, checkpoint: NetCheckpoint, name: str) -> None:
     """Load ``checkpoint``'s weights into ``net`` (the registered model ``name``), refusing any
     mismatch with the entries that differ named."""
@@ -123,6 +136,6 @@ def load_net(ckpt_path: str | Path, config: Mapping[str, Any] | None = None) -> 
         )
     if "name" not in config:
         raise CheckpointError(f"{checkpoint.path}: model config {config} has no 'name'")
-    net = create_model(**config)
+    net = create_model(**rebuild_config(config))
     load_weights(net, checkpoint, config["name"])
     return net.eval()

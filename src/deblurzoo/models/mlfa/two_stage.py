@@ -71,10 +71,11 @@ class DualStageMLFA(VideoNet):
         self.stage2 = MLFANet(**(stage2 or {}))
         self.spatial_multiple = math.lcm(self.stage1.spatial_multiple, self.stage2.spatial_multiple)
         self.quantize_stage1 = quantize_stage1
+        # a net rebuilt from a checkpoint of its own gets stage 1 from there: warn only if one
+        # without a stage-1 file is trained
+        self._warn_random_stage1 = stage1_checkpoint is None
         if stage1_checkpoint is not None:
             load_stage1(self.stage1, stage1_checkpoint)
-        else:
-            log.warning("mlfa without stage1_checkpoint: stage 1 is random and frozen")
         self.stage1.requires_grad_(False)
         self.stage1.eval()
 
@@ -82,6 +83,9 @@ class DualStageMLFA(VideoNet):
         """Set the mode of stage 2; stage 1 always stays in evaluation mode."""
         super().train(mode)
         self.stage1.eval()
+        if mode and self._warn_random_stage1:
+            log.warning("mlfa trains without stage1_checkpoint: stage 1 is random and frozen")
+            self._warn_random_stage1 = False  # once
         return self
 
     def restore_stage1(self, blur: Tensor) -> Tensor:
