@@ -32,11 +32,15 @@ def test_training_throughput_of_both_loops(lightning: bool, data_dir: Path) -> N
 
 def test_benchmark_command_writes_its_table(tmp_path: Path) -> None:
     out = tmp_path / "bench.md"
-    options = "--sections memory --frames 2 --memory-size 16 16 --chunk-len 2 --overlap 1"
+    options = "--sections speed memory --size 16 16 --frames 2 3 --memory-size 16 16 "
+    options += "--chunk-len 2 --overlap 1"
     bench.main(["conv_lstm", *options.split(), "--net", "hidden=4", "--write", str(out)])
     text = out.read_text()
-    assert "deblurzoo-bench conv_lstm --sections memory --frames 2" in text
-    assert "| `conv_lstm` hidden=4 | 2 |" in text
+    assert "deblurzoo-bench conv_lstm --sections speed memory --size 16 16" in text
+    assert "| model | CPU ms / frame | published |" in text
+    rows = [line for line in text.splitlines() if line.startswith("| `conv_lstm` hidden=4")]
+    assert [row.split("|")[2].strip() for row in rows] == ["2", "3"]
+    assert rows[0].endswith("| +0% |")  # the rise is measured from the first clip length
     assert "OMP_NUM_THREADS" in text
 
 
