@@ -21,12 +21,10 @@ against y and ``blurry`` is that of the sharp frame x against y (the fidelity of
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from deblurzoo.metrics import VideoQualityMetric
 from deblurzoo.models.kernel_space import KernelSpace, KernelSpaceOutput
@@ -47,27 +45,14 @@ class KernelSpaceModule(VideoRestorationModule):
     steps differ (pairs in, the blurry frame as the target).
 
     Args:
-        net: ``{"name": "kernel_space", **kwargs}`` for :func:`deblurzoo.create_model`.
-        optimizer, scheduler, loss, protocol, num_sample_frames, net_overrides: as for
-            :class:`~deblurzoo.tasks.VideoRestorationModule`; the protocol's test-time ensemble
-            must be off (``self_ensemble=1``, ``temporal_reverse=false``).
+        args, kwargs: those of :class:`~deblurzoo.tasks.VideoRestorationModule`, with
+            ``net={"name": "kernel_space", ...}`` and the protocol's test-time ensemble off
+            (``self_ensemble=1``, ``temporal_reverse=false``).
         kl_weight: weight of the KL term per image element (VAE head only; module docstring).
     """
 
-    def __init__(
-        self,
-        net: Mapping[str, Any],
-        optimizer: functools.partial | None = None,
-        scheduler: functools.partial | None = None,
-        loss: nn.Module | None = None,
-        protocol: Mapping[str, Any] | None = None,
-        num_sample_frames: int = 4,
-        kl_weight: float = 0.0,
-        **net_overrides: Any,
-    ) -> None:
-        super().__init__(
-            net, optimizer, scheduler, loss, protocol, num_sample_frames, **net_overrides
-        )
+    def __init__(self, *args: Any, kl_weight: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         if not isinstance(self.net, KernelSpace):
             raise ValueError(
                 f"KernelSpaceModule trains the kernel_space model, got net.name="
