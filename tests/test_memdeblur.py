@@ -153,6 +153,24 @@ def test_memory_is_bounded_at_test_time_only(
         assert longest == 2
 
 
+def test_location_bound_holds_in_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``memory_bound="locations"``: in evaluation every bank holds at most ``memory_length``
+    times the latest write's locations after each write, across the scales sharing it."""
+    sizes: list[tuple[int, int]] = []
+    write = MemoryBank.write
+
+    def recording_write(bank: MemoryBank, *args, **kwargs) -> None:
+        write(bank, *args, **kwargs)
+        sizes.append((sum(k.shape[2] for k in bank.keys), bank.keys[-1].shape[2], len(bank)))
+
+    monkeypatch.setattr(MemoryBank, "write", recording_write)
+    with torch.no_grad():
+        _tiny(memory_length=2, memory_bound="locations").eval()(torch.rand(1, 12, 3, 64, 64))
+    assert len(sizes) == 3 + 3 + 6 + 12
+    assert all(total <= 2 * latest for total, latest, _ in sizes)
+    assert max(writes for *_, writes in sizes) > 2  # more of the coarse writes than 2
+
+
 def test_banks_are_written_and_read_on_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
     """On 4 frames the backward bank is written once (frame 3: every 5th frame counting from the
     last) and read at the 3 later backward steps and at all 4 frames of all 3 scales; the shared
@@ -180,8 +198,57 @@ def test_bank_drops_the_oldest_write() -> None:
     for key, value in zip(keys, values, strict=True):
         bank.write(key, value)
     assert len(bank) == 2
-    assert bank.keys[0] is keys[1] and bank.keys[1] is keys[2]
-    assert bank.values[0] is values[1] and bank.values[1] is values[2]
+    assert [k.flatten().tolist() for k in bank.keys] == [[1.0, 1.0], [2.0, 2.0]]
+    assert [v.flatten().tolist() for (v,) in bank.values] == [[11.0] * 3, [12.0] * 3]
+
+
+def test_location_bound_keeps_the_latest_writes_worth_of_locations() -> None:
+    """``bound="locations"`` (the released code): after each write keep ``max_writes`` × the
+    latest key grid's locations. Three 2×2 writes with ``max_writes=2`` keep the last two; a
+    1×1 write then keeps 2 locations: itself and the last location of the write before it."""
+    bank = MemoryBank(max_writes=2, bound="locations")
+    for i in range(3):
+        key = torch.arange(4.0).reshape(1, 1, 2, 2) + 10 * i
+        bank.write(key, (key + 100,), label=i)
+    assert bank.labels == [1, 2] and [k.shape[2] for k in bank.keys] == [4, 4]
+    bank.write(torch.full((1, 1, 1, 1), -1.0), (torch.full((1, 1, 1, 1), -2.0),), label=3)
+    assert bank.labels == [2, 3] and bank.grids == [(2, 2), (1, 1)]
+    assert [k.flatten().tolist() for k in bank.keys] == [[23.0], [-1.0]]
+    assert [v.flatten().tolist() for (v,) in bank.values] == [[123.0], [-2.0]]
+    assert bank.attention(torch.zeros(1, 1, 3, 3)).shape == (1, 2, 9)
+    # the paper's bound counts writes whatever their size
+    writes = MemoryBank(max_writes=2)
+    for size in (2, 2, 1):
+        writes.write(torch.zeros(1, 1, size, size), (torch.zeros(1, 1, size, size),))
+    assert [k.shape[2] for k in writes.keys] == [4, 1]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "training", "frames"),
+    [
+        ("from_last", True, [11, 6, 1]),
+        ("from_last", False, [11, 6, 1]),
+        ("released", True, [11, 6, 1]),
+        ("released", False, [11, 7, 2]),  # the code's evaluation rule: 2, 7, ... and the last
+    ],
+)
+def test_backward_bank_schedule(
+    monkeypatch: pytest.MonkeyPatch, schedule: str, training: bool, frames: list[int]
+) -> None:
+    """F_b (from the last frame to the first) writes every 5th frame; the released code's
+    evaluation writes other frames than its training."""
+    written: list[tuple[str, object]] = []
+    write = MemoryBank.write
+
+    def recording_write(bank: MemoryBank, key, values, label=None) -> None:
+        written.append((bank.name, label))
+        write(bank, key, values, label)
+
+    monkeypatch.setattr(MemoryBank, "write", recording_write)
+    net = _tiny(backward_schedule=schedule, multi_scale=False).train(training)
+    with torch.no_grad():
+        net(torch.rand(TRAIN_BATCH if training else 1, 12, 3, 32, 32))
+    assert [label[1] for name, label in written if name == "backward"] == frames
 
 
 def _random_bank(similarity: str = "l2", top_k: int | None = None) -> MemoryBank:
@@ -414,6 +481,9 @@ def test_without_deblurring_branch_only_memory_drives_the_output() -> None:
         dict(memory_period=(5, 2)),
         dict(memory_period=(5, 0, 1)),
         dict(similarity="cosine"),  # refused when built, not at the first forward
+        dict(memory_bound="frames"),
+        dict(backward_schedule="code"),
+        dict(memory_length=0),
     ],
 )
 def test_inconsistent_switches_are_refused(kwargs: dict) -> None:

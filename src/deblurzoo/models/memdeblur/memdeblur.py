@@ -19,9 +19,10 @@ frames counting from the last, the forward readout zero at the first frame of ev
 ``[-0.5, 0.5]`` inside the net. Differences from the released code: RGB instead of BGR; timm's
 ResNet-50 without the convolution biases the code's copy adds (4 416 parameters in K, V_r, V_h);
 the backward bank is written on the same frames in training and evaluation (the code shifts
-them at test time); the test-time bound keeps the 5 most recent *writes* as Sec. 4.1 says, where
-the code keeps the last 5 × (current key size) locations; the code's unused ``conv_hr`` and
-``conv_last`` (38 659 parameters) are not built.
+them at test time: ``backward_schedule="released"``); the test-time bound keeps the 5 most
+recent *writes* as Sec. 4.1 says, where the code keeps the last 5 × (current key size) locations
+(``memory_bound="locations"``); the code's unused ``conv_hr`` and ``conv_last`` (38 659
+parameters) are not built.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from torch import Tensor, nn
 
 from deblurzoo.models.blocks import ResBlock, conv
 from deblurzoo.models.memdeblur.deblurring_branch import FEATURE_CHANNELS, downsampling, upsampling
-from deblurzoo.models.memdeblur.memory_bank import SIMILARITIES, MemoryBank
+from deblurzoo.models.memdeblur.memory_bank import BOUNDS, SIMILARITIES, MemoryBank
 from deblurzoo.models.memdeblur.memory_encoders import (
     MemoryDecoder,
     MemoryEncoder,
@@ -48,6 +49,9 @@ from deblurzoo.models.video_net import MultiScaleFrames, VideoNet
 VALUE_VARIANTS = {"separate": ("r", "h"), "h": ("h",), "r": ("r",), "joint": ("joint",)}
 #: Downsampling factor of each scale, finest first: s = 1, 2, 3 of Sec. 3.4.
 SCALES = (1, 2, 4)
+#: Frames F_b writes to the backward bank, counted from the last: in training and evaluation
+#: alike, or as the released code does (evaluation: frames 2, 2 + T_b, … and the last).
+BACKWARD_SCHEDULES = ("from_last", "released")
 
 
 def _round_up(size: int, multiple: int = 4) -> int:
@@ -76,8 +80,14 @@ class MemDeblur(VideoNet):
         memory_period: ``(T1, T2, T3)``, frames between forward-bank writes at full, half and
             quarter resolution (Sec. 4.1: 5, 2, 1; Table 7 varies T1).
         backward_memory_period: frames between backward-bank writes (5, the released code).
+        backward_schedule: which frames those are, one of :data:`BACKWARD_SCHEDULES`:
+            ``"from_last"`` (T−1, T−1−T_b, …) or ``"released"`` (the same in training, frames
+            2, 2 + T_b, … plus T−1 in evaluation).
         memory_length: at test time keep only this many most recent writes per bank (5, Sec.
             4.1); ``None`` keeps all. Training clips keep everything, as in the released code.
+        memory_bound: what ``memory_length`` counts (:class:`MemoryBank`'s ``bound``):
+            ``"writes"`` (Sec. 4.1) or ``"locations"`` (the released code: that many writes'
+            worth of the latest write's key grid).
         top_k: at test time normalise the attention over the ``top_k`` best locations only (the
             released code uses 20); ``None`` (the paper) uses every location.
         similarity: ``d`` of Eq. 5, ``"l2"`` (released code) or ``"dot"``.
@@ -103,7 +113,9 @@ class MemDeblur(VideoNet):
         values: str = "separate",
         memory_period: Sequence[int] = (5, 2, 1),
         backward_memory_period: int = 5,
+        backward_schedule: str = "from_last",
         memory_length: int | None = 5,
+        memory_bound: str = "writes",
         top_k: int | None = None,
         similarity: str = "l2",
         key_dim: int = 64,
@@ -115,6 +127,14 @@ class MemDeblur(VideoNet):
             raise ValueError(f"values must be one of {sorted(VALUE_VARIANTS)}, got {values!r}")
         if similarity not in SIMILARITIES:
             raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
+        if memory_bound not in BOUNDS:
+            raise ValueError(f"memory_bound must be one of {BOUNDS}, got {memory_bound!r}")
+        if backward_schedule not in BACKWARD_SCHEDULES:
+            raise ValueError(
+                f"backward_schedule must be one of {BACKWARD_SCHEDULES}, got {backward_schedule!r}"
+            )
+        if memory_length is not None and memory_length < 1:
+            raise ValueError(f"memory_length must be at least 1 or null, got {memory_length}")
         if len(memory_period) != len(SCALES) or min(memory_period) < 1:
             raise ValueError(
                 f"memory_period must be three positive periods (T1, T2, T3), got {memory_period}"
@@ -130,7 +150,9 @@ class MemDeblur(VideoNet):
         self.forward_values = VALUE_VARIANTS[values] if memory else ()
         self.memory_period = dict(zip(SCALES, memory_period, strict=True))
         self.backward_memory_period = backward_memory_period
-        self.memory_length, self.top_k, self.similarity = memory_length, top_k, similarity
+        self.backward_schedule = backward_schedule
+        self.memory_length, self.memory_bound = memory_length, memory_bound
+        self.top_k, self.similarity = top_k, similarity
         self.mid_channels = c = mid_channels
         x_ch = FEATURE_CHANNELS
 
@@ -174,11 +196,18 @@ class MemDeblur(VideoNet):
                         nn.init.zeros_(layer.bias)
 
     def new_bank(self, name: str) -> MemoryBank:
-        """An empty bank: unbounded with full softmax while training, bounded to
-        ``memory_length`` writes (and ``top_k``) in evaluation."""
+        """An empty bank: unbounded with full softmax while training, bounded by
+        ``memory_length`` (and ``top_k``) in evaluation."""
         if self.training:
             return MemoryBank(name, self.similarity)
-        return MemoryBank(name, self.similarity, self.memory_length, self.top_k)
+        return MemoryBank(name, self.similarity, self.memory_length, self.top_k, self.memory_bound)
+
+    def _backward_writes(self, t: int) -> set[int]:
+        """The frames of a ``t``-frame clip whose F_b state goes to the backward bank."""
+        period = self.backward_memory_period
+        if self.backward_schedule == "released" and not self.training:
+            return {*range(2, t, period), t - 1}
+        return set(range(t - 1, -1, -period))
 
     def _zeros(self, like: Tensor) -> Tensor:
         """A zero state of F's width on the feature grid of ``like``."""
@@ -206,8 +235,9 @@ class MemDeblur(VideoNet):
 
     def _backward(self, xs: list[Tensor], keys: list[Tensor]) -> tuple[list[Tensor], MemoryBank]:
         """F_b from the last frame to the first (Eq. 10), writing the backward bank every
-        ``backward_memory_period`` frames; its states and the bank."""
+        ``backward_memory_period`` frames (``backward_schedule``); its states and the bank."""
         bank, t = self.new_bank("backward"), len(xs)
+        writes = self._backward_writes(t) if self.memory else set()
         states: list[Tensor] = []
         state = self._zeros(xs[0])
         for i in reversed(range(t)):
@@ -216,7 +246,7 @@ class MemDeblur(VideoNet):
                 parts += self._read(bank, keys[i], ("h",), xs[i], (1, i))
             state = self.backward_f(torch.cat(parts, 1))
             states.insert(0, state)
-            if self.memory and (t - 1 - i) % self.backward_memory_period == 0:
+            if i in writes:
                 bank.write(keys[i], self._values(("h",), xs[i], state, None), (1, i))
         return states, bank
 
