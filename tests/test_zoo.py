@@ -10,6 +10,7 @@ from torch import nn
 
 from deblurzoo import zoo
 from deblurzoo.models import create_model, list_models
+from deblurzoo.models.memdeblur import MemDeblur
 from deblurzoo.zoo import document, measure, table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "models.md"
@@ -27,6 +28,17 @@ def test_ifirnn_macs_match_a_hand_count() -> None:
     result = measure("ifirnn_c1h1")
     assert result.params == 836_623
     assert result.gmacs_per_frame == pytest.approx(macs / 1e9, rel=1e-9)
+
+
+def test_evaluation_mode_counts_memdeblur_with_its_bounded_memory(monkeypatch) -> None:
+    """Over the profiled frames (12 here, for speed) the training-mode bank keeps every write,
+    the evaluation bank the last 5: fewer memory-read products, the same convolutions."""
+    monkeypatch.setattr(MemDeblur, "profile_frames", 12)
+    tiny = dict(mid_channels=8, num_blocks_forward=1, num_blocks_backward=1, key_dim=8)
+    train = measure("memdeblur", 128, 128, **tiny, backbone="resnet18")
+    test = measure("memdeblur", 128, 128, training=False, **tiny, backbone="resnet18")
+    assert test.thop_gmacs_per_frame == pytest.approx(train.thop_gmacs_per_frame)
+    assert test.gmacs_per_frame < train.gmacs_per_frame
 
 
 def test_windowed_models_are_counted_per_restored_frame() -> None:
