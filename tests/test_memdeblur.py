@@ -121,16 +121,21 @@ def test_gradients_reach_every_memory_module(name: str) -> None:
 # --- the memory bank ----------------------------------------------------------------------------
 
 
-def _record_writes(monkeypatch: pytest.MonkeyPatch) -> dict[int, list[int]]:
-    """Wrap ``MemoryBank.write``: the bank's length after each write, per bank."""
-    lengths: dict[int, list[int]] = {}
+def _watch_writes(monkeypatch: pytest.MonkeyPatch, observe) -> None:
+    """Wrap ``MemoryBank.write``: ``observe(bank, label)`` after every write."""
     write = MemoryBank.write
 
-    def recording_write(bank: MemoryBank, *args, **kwargs) -> None:
-        write(bank, *args, **kwargs)
-        lengths.setdefault(id(bank), []).append(len(bank))
+    def watched_write(bank: MemoryBank, key, values, label=None) -> None:
+        write(bank, key, values, label)
+        observe(bank, label)
 
-    monkeypatch.setattr(MemoryBank, "write", recording_write)
+    monkeypatch.setattr(MemoryBank, "write", watched_write)
+
+
+def _record_writes(monkeypatch: pytest.MonkeyPatch) -> dict[int, list[int]]:
+    """The bank's length after each write, per bank."""
+    lengths: dict[int, list[int]] = {}
+    _watch_writes(monkeypatch, lambda bank, _: lengths.setdefault(id(bank), []).append(len(bank)))
     return lengths
 
 
@@ -156,14 +161,13 @@ def test_memory_is_bounded_at_test_time_only(
 def test_location_bound_holds_in_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """``memory_bound="locations"``: in evaluation every bank holds at most ``memory_length``
     times the latest write's locations after each write, across the scales sharing it."""
-    sizes: list[tuple[int, int]] = []
-    write = MemoryBank.write
-
-    def recording_write(bank: MemoryBank, *args, **kwargs) -> None:
-        write(bank, *args, **kwargs)
-        sizes.append((sum(k.shape[2] for k in bank.keys), bank.keys[-1].shape[2], len(bank)))
-
-    monkeypatch.setattr(MemoryBank, "write", recording_write)
+    sizes: list[tuple[int, int, int]] = []
+    _watch_writes(
+        monkeypatch,
+        lambda bank, _: sizes.append(
+            (sum(k.shape[2] for k in bank.keys), bank.keys[-1].shape[2], len(bank))
+        ),
+    )
     with torch.no_grad():
         _tiny(memory_length=2, memory_bound="locations").eval()(torch.rand(1, 12, 3, 64, 64))
     assert len(sizes) == 3 + 3 + 6 + 12
@@ -238,13 +242,7 @@ def test_backward_bank_schedule(
     """F_b (from the last frame to the first) writes every 5th frame; the released code's
     evaluation writes other frames than its training."""
     written: list[tuple[str, object]] = []
-    write = MemoryBank.write
-
-    def recording_write(bank: MemoryBank, key, values, label=None) -> None:
-        written.append((bank.name, label))
-        write(bank, key, values, label)
-
-    monkeypatch.setattr(MemoryBank, "write", recording_write)
+    _watch_writes(monkeypatch, lambda bank, label: written.append((bank.name, label)))
     net = _tiny(backward_schedule=schedule, multi_scale=False).train(training)
     with torch.no_grad():
         net(torch.rand(TRAIN_BATCH if training else 1, 12, 3, 32, 32))

@@ -385,11 +385,13 @@ def _memory_section(args: argparse.Namespace, models: list[str], net_kwargs: dic
             job.update(chunk_len=args.chunk_len, overlap=args.overlap, net_kwargs=net_kwargs)
             whole = _run_worker("memory", **job, mode="whole")
             chunked = _run_worker("memory", **job, mode="chunked")
-            first = first or chunked["peak_mib"]
+            if first is None:
+                first = chunked["peak_mib"]
+            rise = f"{chunked['peak_mib'] / first - 1:+.0%}" if first > 0 else ""
             lines.append(
                 f"| `{model}`{options} | {frames} | {whole['peak_mib']:.0f} | "
                 f"{whole['ms_per_frame']:.0f} | {chunked['peak_mib']:.0f} | "
-                f"{chunked['ms_per_frame']:.0f} | {chunked['peak_mib'] / first - 1:+.0%} |"
+                f"{chunked['ms_per_frame']:.0f} | {rise} |"
             )
     return "\n".join(lines)
 
