@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,21 @@ from tests.conftest import TINY_DATA, TINY_MODEL
 def test_benchmark_measures_memory_and_time() -> None:
     result = bench.measure("conv_lstm", 4, (32, 32), "chunked", chunk_len=2, overlap=1)
     assert result["peak_mib"] >= 0 and result["ms_per_frame"] > 0
+
+
+@pytest.mark.parametrize("kind", ["memory", "speed"])
+def test_only_memory_workers_fix_the_malloc_threshold(kind: str, monkeypatch) -> None:
+    seen = {}
+
+    def run(command, env, **kwargs):
+        seen.update(env)
+        return subprocess.CompletedProcess(command, 0, stdout='{"peak_mib": 1.0}\n')
+
+    monkeypatch.setattr(bench.subprocess, "run", run)
+    bench._run_worker(kind)
+    assert seen["PATH"] == os.environ["PATH"]  # the rest of the environment is kept
+    fixed = seen.get("MALLOC_MMAP_THRESHOLD_") == str(64 * 2**10)
+    assert fixed == (kind == "memory")
 
 
 def test_speed_is_the_median_of_the_repeated_passes() -> None:

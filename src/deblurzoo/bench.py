@@ -15,8 +15,8 @@ never leak into the next cell). The sections (``--sections``, all by default):
   recurrent models: **whole** (the clip made up front and fed in one forward, as the papers
   evaluate) against **chunked** (:func:`deblurzoo.inference.restore_frames` over frames made
   as they are sliced, the way frames read from disk arrive), the rise of the worker's peak
-  resident memory (CPU; CUDA's peak allocation on a GPU) above its level once the model (and a
-  whole clip) exist.
+  resident memory (CPU, with glibc's ``mmap`` threshold fixed: :data:`MEMORY_WORKER_ENV`;
+  CUDA's peak allocation on a GPU) above its level once the model (and a whole clip) exist.
 * ``train`` — training throughput of the default recipe (``conf/train.yaml``: IFI-RNN C1H1
   small on the synthetic set, batch 8 of 4-frame 64² clips, Adam, Charbonnier) through the
   Lightning task with the default callbacks, against a bare PyTorch loop over the same
@@ -59,6 +59,12 @@ PUBLISHED = {
 #: Models of the options table: a recurrent host, MemDeblur Slim, MLFA's stage 2.
 OPTION_MODELS = ["ifirnn_c1h1", "memdeblur_slim", "mlfa_stage2"]
 TRAIN_OVERRIDES = ["logger=csv", "data.pin_memory=false", "data.num_workers=0"]
+#: Memory workers run with glibc's malloc serving every block of 64 KiB or more by ``mmap`` and
+#: returning it to the system when freed (a fixed threshold also stops glibc from raising it as
+#: blocks are freed). Freed tensors then leave the resident set at once, so the peak follows the
+#: live tensors and repeats from run to run; with the default, freed heap memory stays resident,
+#: is counted in the level the rise starts from, and the rise varies by a third between runs.
+MEMORY_WORKER_ENV = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2**10)}
 
 
 def _resident_mib(field: str = "VmRSS") -> float:
@@ -262,11 +268,13 @@ WORKERS = {
 
 
 def _run_worker(kind: str, **job) -> dict[str, float]:
+    env = {**os.environ, **(MEMORY_WORKER_ENV if kind == "memory" else {})}
     result = subprocess.run(
         [sys.executable, "-m", "deblurzoo.bench", "--worker", json.dumps({"kind": kind, **job})],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     if result.returncode:
         raise RuntimeError(f"benchmark worker {kind} {job} failed:\n{result.stderr[-2000:]}")
@@ -366,7 +374,11 @@ def _memory_section(args: argparse.Namespace, models: list[str], net_kwargs: dic
     lines = [
         f"## Inference memory against clip length\n\nRecurrent models at {height}×{width}. Each "
         "cell is one run in a fresh process: the rise of its peak resident memory above its "
-        "level once the model exists, and wall time per input frame. *Whole* makes the clip up "
+        "level once the model exists, and wall time per input frame. The process's malloc "
+        "returns every freed block of 64 KiB or more to the system at once "
+        "(`MALLOC_MMAP_THRESHOLD_=65536`), so the peak follows the live tensors and repeats "
+        "between runs; the page faults this costs make the times longer than the speed "
+        "table's. *Whole* makes the clip up "
         "front and feeds it in one forward, as the papers evaluate: every frame's input, "
         "features and output are held at once, so memory grows with the clip. *Chunked* "
         f"restores it {args.chunk_len} frames at a time with {args.overlap} frames of warm-up "
