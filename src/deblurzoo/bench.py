@@ -371,12 +371,13 @@ def _options_section(args: argparse.Namespace, net_kwargs: dict) -> str:
 def _memory_section(args: argparse.Namespace, models: list[str], net_kwargs: dict) -> str:
     height, width = args.memory_size
     options = " " + " ".join(args.net) if args.net else ""
+    threshold = " ".join(f"{k}={v}" for k, v in MEMORY_WORKER_ENV.items())
     lines = [
         f"## Inference memory against clip length\n\nRecurrent models at {height}×{width}. Each "
         "cell is one run in a fresh process: the rise of its peak resident memory above its "
         "level once the model exists, and wall time per input frame. The process's malloc "
         "returns every freed block of 64 KiB or more to the system at once "
-        "(`MALLOC_MMAP_THRESHOLD_=65536`), so the peak follows the live tensors and repeats "
+        f"(`{threshold}`), so the peak follows the live tensors and repeats "
         "between runs; the page faults this costs make the times longer than the speed "
         "table's. *Whole* makes the clip up "
         "front and feeds it in one forward, as the papers evaluate: every frame's input, "
