@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from deblurzoo import create_model
 from deblurzoo.models import MultiScaleFrames
 from deblurzoo.models.memdeblur import MemDeblur
+from deblurzoo.models.memdeblur.deblurring_branch import FEATURE_CHANNELS
 from deblurzoo.models.memdeblur.memory_bank import MemoryBank
 
 TINY = dict(
@@ -116,6 +117,30 @@ def test_gradients_reach_every_memory_module(name: str) -> None:
     for label, module in modules.items():
         assert any(p.grad is not None and p.grad.any() for p in module.parameters()), label
     assert [n for n, p in net.named_parameters() if p.grad is None] == []
+
+
+def test_zero_readout_init_starts_as_a_no_op_and_still_learns_the_memory() -> None:
+    """``readout_init="zero"``: until trained, the full model's output is what it gives with every
+    readout (forward and backward banks, all scales) replaced by zeros, while the weights with
+    which F_f and F_b take the readouts get a gradient, so training can phase the memory in. The
+    default init uses the readouts from the start."""
+    clip = torch.rand(TRAIN_BATCH, 6, 3, 32, 32)
+    for readout_init, memory_matters in (("default", True), ("zero", False)):
+        net = _tiny(readout_init=readout_init).train()
+        out = _frames(net(clip))
+        silenced = _tiny(readout_init=readout_init).train()
+        silenced._read = lambda bank, key, kinds, x, label, net=silenced: (
+            [net._zeros(x)] * len(kinds)
+        )
+        assert (not torch.allclose(_frames(silenced(clip)), out)) == memory_matters, readout_init
+    out.mean().backward()
+    c = TINY["mid_channels"]
+    own = 2 * FEATURE_CHANNELS + c  # x_i, x_{i-1}, h_{i-1}; then the r, h and backward readouts
+    readout_weights = [layers[0].weight[:, own : own + 3 * c] for layers in net.forward_inputs]
+    readout_weights.append(net.backward_f[0].weight[:, 2 * FEATURE_CHANNELS + c :])
+    assert all(not w.any() for w in readout_weights)
+    assert all(layers[0].weight.grad[:, own : own + 3 * c].any() for layers in net.forward_inputs)
+    assert net.backward_f[0].weight.grad[:, 2 * FEATURE_CHANNELS + c :].any()
 
 
 # --- the memory bank ----------------------------------------------------------------------------
@@ -482,6 +507,7 @@ def test_without_deblurring_branch_only_memory_drives_the_output() -> None:
         dict(memory_bound="frames"),
         dict(backward_schedule="code"),
         dict(memory_length=0),
+        dict(readout_init="small"),
     ],
 )
 def test_inconsistent_switches_are_refused(kwargs: dict) -> None:

@@ -52,6 +52,9 @@ SCALES = (1, 2, 4)
 #: Frames F_b writes to the backward bank, counted from the last: in training and evaluation
 #: alike, or as the released code does (evaluation: frames 2, 2 + T_b, … and the last).
 BACKWARD_SCHEDULES = ("from_last", "released")
+#: How F's input convolutions weigh the decoded readouts at init: like every other input (the
+#: paper and the released code), or at zero, so the memory branch starts as a no-op.
+READOUT_INITS = ("default", "zero")
 
 
 def _round_up(size: int, multiple: int = 4) -> int:
@@ -94,6 +97,12 @@ class MemDeblur(VideoNet):
         key_dim: key channels C_k (64, supp. Table 4).
         backbone: timm ResNet whose stem and first stage K and V use (``resnet50``).
         pretrained_path: a local ImageNet state dict for that stage; ``None`` = random init.
+        readout_init: ``"default"`` (the paper's and released code's init) or ``"zero"``: the
+            weights with which the input convolutions of F_f and F_b take the decoded readouts
+            start at zero, so the untrained net computes what it would without memory and
+            training phases the memory in (as ReZero, Bachlechner et al. 2020, does for residual
+            branches). Not in the paper; for short runs with a randomly initialised ResNet
+            stage, whose readouts are noise at first (``docs/memdeblur.md``).
     """
 
     spatial_multiple = 4
@@ -121,6 +130,7 @@ class MemDeblur(VideoNet):
         key_dim: int = 64,
         backbone: str = "resnet50",
         pretrained_path: str | None = None,
+        readout_init: str = "default",
     ) -> None:
         super().__init__()
         if values not in VALUE_VARIANTS:
@@ -133,6 +143,8 @@ class MemDeblur(VideoNet):
             raise ValueError(
                 f"backward_schedule must be one of {BACKWARD_SCHEDULES}, got {backward_schedule!r}"
             )
+        if readout_init not in READOUT_INITS:
+            raise ValueError(f"readout_init must be one of {READOUT_INITS}, got {readout_init!r}")
         if memory_length is not None and memory_length < 1:
             raise ValueError(f"memory_length must be at least 1 or null, got {memory_length}")
         if len(memory_period) != len(SCALES) or min(memory_period) < 1:
@@ -183,6 +195,13 @@ class MemDeblur(VideoNet):
                 self.value_encoders[kind] = encoder
                 self.decoders[kind] = MemoryDecoder(encoder.out_channels, c)
         self._init_residual_blocks()
+        if memory and readout_init == "zero":
+            readouts = [(layers[0], own, own + reads) for layers in self.forward_inputs]
+            if bidirectional:
+                readouts.append((self.backward_f[0], 2 * x_ch + c, 2 * x_ch + 2 * c))
+            with torch.no_grad():
+                for first_conv, start, stop in readouts:
+                    first_conv.weight[:, start:stop].zero_()
 
     def _init_residual_blocks(self) -> None:
         """Kaiming-normal ×0.1, zero bias, in every residual block outside the ResNet stage
