@@ -65,6 +65,40 @@ def _resize(x: Tensor, size: tuple[int, int]) -> Tensor:
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
 
+def _init_residual_blocks(module: nn.Module) -> None:
+    """Kaiming-normal ×0.1, zero bias, in every residual block of ``module`` outside the ResNet
+    stage (the released code's mmediting init; the paper does not say)."""
+    for block in module.modules():
+        if isinstance(block, ResBlock):
+            for layer in block.body:
+                if isinstance(layer, nn.Conv2d):
+                    nn.init.kaiming_normal_(layer.weight)
+                    layer.weight.data.mul_(0.1)
+                    nn.init.zeros_(layer.bias)
+
+
+def _input_block(
+    in_ch: int, out_ch: int, num_blocks: int, readouts_at: int, readouts: int, zero: bool
+) -> nn.Sequential:
+    """An input conv + residual blocks of F_f or F_b taking ``in_ch`` channels and, from channel
+    ``readouts_at`` on, ``readouts`` channels of decoded memory. With ``zero`` the block is drawn
+    as without memory and the readouts are spliced in with zero weights (``readout_init``)."""
+    if not zero:
+        return residual_blocks(in_ch + readouts, out_ch, num_blocks)
+    block = residual_blocks(in_ch, out_ch, num_blocks)
+    narrow = block[0]
+    wide = nn.utils.skip_init(
+        nn.Conv2d, in_ch + readouts, out_ch, narrow.kernel_size, padding=narrow.padding
+    )
+    with torch.no_grad():
+        weight = narrow.weight
+        silent = weight.new_zeros(out_ch, readouts, *weight.shape[2:])
+        wide.weight.copy_(torch.cat([weight[:, :readouts_at], silent, weight[:, readouts_at:]], 1))
+        wide.bias.copy_(narrow.bias)
+    block[0] = wide
+    return block
+
+
 class MemDeblur(VideoNet):
     """The MemDeblur network with every ablation of Tables 4–7 as a switch.
 
@@ -97,12 +131,14 @@ class MemDeblur(VideoNet):
         key_dim: key channels C_k (64, supp. Table 4).
         backbone: timm ResNet whose stem and first stage K and V use (``resnet50``).
         pretrained_path: a local ImageNet state dict for that stage; ``None`` = random init.
-        readout_init: ``"default"`` (the paper's and released code's init) or ``"zero"``: the
-            weights with which the input convolutions of F_f and F_b take the decoded readouts
-            start at zero, so the untrained net computes what it would without memory and
-            training phases the memory in (as ReZero, Bachlechner et al. 2020, does for residual
-            branches). Not in the paper; for short runs with a randomly initialised ResNet
-            stage, whose readouts are noise at first (``docs/memdeblur.md``).
+        readout_init: ``"default"`` (the paper's and released code's init) or ``"zero"``: F_f
+            and F_b take the decoded readouts with weights that start at zero, their other
+            weights drawn as without memory, so the untrained net is the memory-off net of the
+            same seed and training phases the memory in (as ReZero, Bachlechner et al. 2020,
+            does for residual branches). Not in the paper; it makes memory on/off a paired
+            comparison for short runs with a randomly initialised ResNet stage
+            (``docs/memdeblur.md``). The memory branch is always drawn from a forked random
+            stream, so switching it leaves the deblurring branch's init and the data order alone.
     """
 
     spatial_multiple = 4
@@ -171,8 +207,11 @@ class MemDeblur(VideoNet):
         self.down = downsampling()
         reads = c * (len(self.forward_values) + (memory and bidirectional))
         own = 2 * x_ch + c if deblur_branch else 0  # x_i, x_{i-1}, h_{i-1}
+        zero_readouts = memory and readout_init == "zero"
         self.forward_inputs = nn.ModuleList(
-            residual_blocks(own + reads + (x_ch if s != self.scales[0] else 0), c, 0)
+            _input_block(
+                own + (x_ch if s != self.scales[0] else 0), c, 0, own, reads, zero_readouts
+            )
             for s in self.scales
         )
         self.forward_trunk = nn.Sequential(
@@ -181,38 +220,26 @@ class MemDeblur(VideoNet):
         self.backward_f = None
         self.fusion = None
         if bidirectional:
-            self.backward_f = residual_blocks(2 * x_ch + c + c * memory, c, num_blocks_backward)
+            own_b = 2 * x_ch + c  # x_i, x_{i+1}, h^b_{i+1}; then the backward readout
+            self.backward_f = _input_block(
+                own_b, c, num_blocks_backward, own_b, c * memory, zero_readouts
+            )
             self.fusion = nn.Sequential(conv(2 * c, c, 1), nn.LeakyReLU(0.1, inplace=True))
         self.up = upsampling(c)
+        _init_residual_blocks(self)
 
         self.key_encoder = None
         self.value_encoders, self.decoders = nn.ModuleDict(), nn.ModuleDict()
-        if memory:
-            self.key_encoder = MemoryEncoder(x_ch, x_ch, key_dim, backbone, pretrained_path)
-            value_inputs = {"r": 2 * x_ch, "h": x_ch + c, "joint": 2 * x_ch + c}
-            for kind in sorted(set(self.forward_values) | ({"h"} if bidirectional else set())):
-                encoder = MemoryEncoder(value_inputs[kind], 32, None, backbone, pretrained_path)
-                self.value_encoders[kind] = encoder
-                self.decoders[kind] = MemoryDecoder(encoder.out_channels, c)
-        self._init_residual_blocks()
-        if memory and readout_init == "zero":
-            readouts = [(layers[0], own, own + reads) for layers in self.forward_inputs]
-            if bidirectional:
-                readouts.append((self.backward_f[0], 2 * x_ch + c, 2 * x_ch + 2 * c))
-            with torch.no_grad():
-                for first_conv, start, stop in readouts:
-                    first_conv.weight[:, start:stop].zero_()
-
-    def _init_residual_blocks(self) -> None:
-        """Kaiming-normal ×0.1, zero bias, in every residual block outside the ResNet stage
-        (the released code's mmediting init; the paper does not say)."""
-        for module in self.modules():
-            if isinstance(module, ResBlock):
-                for layer in module.body:
-                    if isinstance(layer, nn.Conv2d):
-                        nn.init.kaiming_normal_(layer.weight)
-                        layer.weight.data.mul_(0.1)
-                        nn.init.zeros_(layer.bias)
+        if memory:  # drawn aside: the switch leaves the deblurring branch and the data order alone
+            with torch.random.fork_rng(devices=[]):
+                self.key_encoder = MemoryEncoder(x_ch, x_ch, key_dim, backbone, pretrained_path)
+                value_inputs = {"r": 2 * x_ch, "h": x_ch + c, "joint": 2 * x_ch + c}
+                for kind in sorted(set(self.forward_values) | ({"h"} if bidirectional else set())):
+                    encoder = MemoryEncoder(value_inputs[kind], 32, None, backbone, pretrained_path)
+                    self.value_encoders[kind] = encoder
+                    self.decoders[kind] = MemoryDecoder(encoder.out_channels, c)
+                for branch in (self.key_encoder, self.value_encoders, self.decoders):
+                    _init_residual_blocks(branch)
 
     def new_bank(self, name: str) -> MemoryBank:
         """An empty bank: unbounded with full softmax while training, bounded by
