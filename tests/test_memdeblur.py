@@ -520,6 +520,7 @@ def test_without_deblurring_branch_only_memory_drives_the_output() -> None:
         dict(backward_schedule="code"),
         dict(memory_length=0),
         dict(readout_init="small"),
+        dict(deblur_branch=False, bidirectional=False, readout_init="zero"),
     ],
 )
 def test_inconsistent_switches_are_refused(kwargs: dict) -> None:

@@ -192,6 +192,11 @@ class MemDeblur(VideoNet):
                 "deblur_branch=false (Table 5, 'w/o Deblur.') needs memory=true and "
                 "bidirectional=false"
             )
+        if not deblur_branch and readout_init == "zero":
+            raise ValueError(
+                "readout_init=zero needs deblur_branch=true: without the deblurring branch F "
+                "sees nothing but the readouts"
+            )
         self.memory, self.bidirectional = memory, bidirectional
         self.scales = SCALES[::-1] if multi_scale else SCALES[:1]
         self.deblur_branch, self.temporary_memory = deblur_branch, temporary_memory
