@@ -149,6 +149,24 @@ def test_a_foreground_object_moves_relative_to_the_background() -> None:
     assert (on_background - on_background[0]).norm(dim=1).max() > 4  # ... and over the scene
 
 
+def test_handheld_shake_makes_blur_change_from_frame_to_frame() -> None:
+    """``shake`` adds fast camera jitter to the same scene: the blur of consecutive frames
+    differs more than without it, where blur grows and fades over several frames."""
+    cfg = dataclasses.replace(TINY, frames=24, size=(48, 64), subframes=7)
+    shaky = dataclasses.replace(cfg, shake=0.02)
+    change = {"steady": [], "shaky": []}
+    for index in range(4):
+        steady, jittery = (build_scene(c, "train", index) for c in (cfg, shaky))
+        assert torch.equal(steady.camera[..., :2], jittery.camera[..., :2])  # same zoom, rotation
+        assert not torch.equal(steady.camera, jittery.camera)
+        for name, c in (("steady", cfg), ("shaky", shaky)):
+            blur_gamma, _, sharp = render_sequence(c, "train", index)
+            change[name].append(psnr(blur_gamma, sharp).diff().abs().mean())
+    steady, shaky_change = torch.stack(change["steady"]), torch.stack(change["shaky"])
+    assert (shaky_change > steady).all(), change
+    assert shaky_change.mean() > 1.3 * steady.mean(), change
+
+
 # --- the layout on disk --------------------------------------------------------------------------
 
 
@@ -201,6 +219,16 @@ def test_another_config_raises_naming_the_manifest_and_the_key(tiny_root: Path) 
         make_synthetic_gopro(tiny_root, dataclasses.replace(TINY, frames=6))
 
 
+def test_a_manifest_written_before_shake_existed_records_no_shake(tmp_path: Path) -> None:
+    root = make_synthetic_gopro(tmp_path / "gopro", TINY)
+    manifest = json.loads((root / "manifest.json").read_text())
+    del manifest["config"]["shake"]
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    assert make_synthetic_gopro(root, TINY) == root
+    with pytest.raises(DatasetError, match=r"shake: 0\.0 on disk, 0\.02 requested"):
+        make_synthetic_gopro(root, dataclasses.replace(TINY, shake=0.02))
+
+
 def test_foreign_non_empty_directory_raises(tmp_path: Path) -> None:
     root = tmp_path / "mine"
     root.mkdir()
@@ -240,4 +268,6 @@ def test_failure_while_rendering_leaves_nothing_behind(
 def test_config_validation() -> None:
     with pytest.raises(ValueError, match="subframes must be odd"):
         SyntheticConfig(subframes=4)
+    with pytest.raises(ValueError, match="shake must be >= 0"):
+        SyntheticConfig(shake=-0.01)
     assert SyntheticConfig(size=[32, 48]).size == (32, 48)  # type: ignore[arg-type]

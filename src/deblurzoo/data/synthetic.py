@@ -13,8 +13,13 @@ scikit-image, seen by a camera moving smoothly (translation, in-plane rotation, 
 three foreground objects -- elliptical patches cut from other photographs, with a soft alpha edge
 -- each moving on its own smooth screen-space path (translation and rotation). Every motion
 parameter is a sum of a few random low-frequency sinusoids whose RMS speed is drawn per sequence,
-so blur strength varies between sequences and over time. Sub-frames are rendered with bilinear
-``grid_sample`` (reflection padding for the background), composited in float32.
+so blur strength varies between sequences and over time. Those sinusoids are slow (periods of 8 to
+48 frames): blur grows and fades over several frames, as with a smoothly panning camera.
+``shake`` adds handheld camera shake, faster sinusoids in the camera's translation (periods of 1.5
+to 4.5 frames: the 8-12 Hz of physiological hand tremor at GOPRO's 18-34 blurry frames per
+second), so that, as in GOPRO's handheld footage, a sharp frame can sit between blurry ones.
+Sub-frames are rendered with bilinear ``grid_sample`` (reflection padding for the background),
+composited in float32.
 
 Randomness comes from a generator seeded by ``(seed, split, sequence index)`` only, so a sequence
 is the same whichever other sequences are generated, and in whichever order.
@@ -76,6 +81,7 @@ OBJECT_PHOTOS = (*BACKGROUND_PHOTOS, "retina.jpg")
 # with the frame size). Foreground objects move in screen space, independently of the camera.
 SINUSOIDS_PER_PATH = 3
 PERIOD_RANGE = (8.0, 48.0)
+SHAKE_PERIOD_RANGE = (1.5, 4.5)
 CAMERA_SPEED_RANGE = (0.01, 0.04)
 CAMERA_ROTATION_SPEED_RANGE = (0.001, 0.006)  # rad / frame
 CAMERA_ZOOM_SPEED_RANGE = (0.001, 0.006)  # log-scale / frame
@@ -87,6 +93,9 @@ OBJECT_SOURCE_SCALE_RANGE = (1.0, 2.5)  # photograph pixels per patch pixel
 OBJECT_SPEED_RANGE = (0.01, 0.05)
 OBJECT_ROTATION_SPEED_RANGE = (0.003, 0.03)  # rad / frame
 PNG_COMPRESS_LEVEL = 1
+#: Config fields added after datasets were first written, with the value that renders what those
+#: datasets hold: a manifest without the field records a dataset made with that value.
+ADDED_FIELDS = {"shake": 0.0}
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,8 @@ class SyntheticConfig:
     ``size`` is the ``(height, width)`` of the written frames; each blurry frame averages
     ``subframes`` (odd) sub-frames. ``motion_scale`` runs the scene's clock faster (> 1) or
     slower (< 1): every camera and object speed, hence every blur length, scales with it.
+    ``shake`` is the RMS speed of the handheld shake added to the camera (a fraction of the frame
+    diagonal per frame, as the camera's own speeds); 0 renders the scenes without it.
     """
 
     seed: int = 0
@@ -106,6 +117,7 @@ class SyntheticConfig:
     subframes: int = 7
     gamma: float = 2.2
     motion_scale: float = 1.0
+    shake: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "size", tuple(int(s) for s in self.size))
@@ -122,6 +134,8 @@ class SyntheticConfig:
             problems.append(f"subframes must be odd and >= 1, got {self.subframes}")
         if self.motion_scale <= 0:
             problems.append(f"motion_scale must be > 0, got {self.motion_scale}")
+        if self.shake < 0:
+            problems.append(f"shake must be >= 0, got {self.shake}")
         if self.gamma <= 0:
             problems.append(f"gamma must be > 0, got {self.gamma}")
         if problems:
@@ -175,7 +189,7 @@ def build_scene(cfg: SyntheticConfig, split: str, index: int) -> Scene:
     rng = _sequence_rng(cfg.seed, split, index)
     times = np.arange(cfg.frames * cfg.subframes) / cfg.subframes * cfg.motion_scale
     background_name = str(rng.choice(BACKGROUND_PHOTOS))
-    background, camera = _camera(rng, times, cfg.size, _photo(background_name))
+    background, camera = _camera(rng, times, cfg.size, _photo(background_name), cfg.shake)
     object_names = [name for name in OBJECT_PHOTOS if name != background_name]
     count = int(rng.integers(OBJECT_COUNT_RANGE[0], OBJECT_COUNT_RANGE[1] + 1))
     objects = tuple(
@@ -273,9 +287,15 @@ def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float
     return math.exp(rng.uniform(math.log(bounds[0]), math.log(bounds[1])))
 
 
-def _smooth_path(rng: np.random.Generator, times: np.ndarray, rms_speed: float) -> np.ndarray:
-    """A path starting at 0: a sum of random sinusoids with RMS speed ``rms_speed`` per frame."""
-    omega = 2 * math.pi / rng.uniform(*PERIOD_RANGE, size=SINUSOIDS_PER_PATH)
+def _smooth_path(
+    rng: np.random.Generator,
+    times: np.ndarray,
+    rms_speed: float,
+    periods: tuple[float, float] = PERIOD_RANGE,
+) -> np.ndarray:
+    """A path starting at 0: a sum of random sinusoids with RMS speed ``rms_speed`` per frame
+    and periods (in frames) drawn from ``periods``."""
+    omega = 2 * math.pi / rng.uniform(*periods, size=SINUSOIDS_PER_PATH)
     phase = rng.uniform(0, 2 * math.pi, size=SINUSOIDS_PER_PATH)
     speed = rng.normal(size=SINUSOIDS_PER_PATH)
     speed *= rms_speed / math.sqrt(np.sum(speed**2) / 2)
@@ -296,7 +316,11 @@ def _affine(linear: np.ndarray, src_centre: np.ndarray, dst_centre: np.ndarray) 
 
 
 def _camera(
-    rng: np.random.Generator, times: np.ndarray, size: tuple[int, int], photo: torch.Tensor
+    rng: np.random.Generator,
+    times: np.ndarray,
+    size: tuple[int, int],
+    photo: torch.Tensor,
+    shake: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A background cut to fit the whole camera path, and the per-sub-frame camera maps.
 
@@ -310,6 +334,10 @@ def _camera(
     angle = _smooth_path(rng, times, _log_uniform(rng, CAMERA_ROTATION_SPEED_RANGE))
     zoom = np.exp(_smooth_path(rng, times, _log_uniform(rng, CAMERA_ZOOM_SPEED_RANGE)))
     linear = zoom[:, None, None] * _rotation(angle)
+    if shake:  # drawn only when asked for, so that scenes without it keep their random numbers
+        centre = centre + np.stack(
+            [_smooth_path(rng, times, shake * diagonal, SHAKE_PERIOD_RANGE) for _ in range(2)], -1
+        )
 
     half = np.array([width, height]) / 2
     corners = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]]) * half
@@ -465,7 +493,11 @@ def _existing_dataset_matches(root: Path, cfg: SyntheticConfig) -> bool:
     if not isinstance(found, dict) or found.get("format") != MANIFEST_FORMAT:
         raise DatasetError(f"{manifest_path} is not a {MANIFEST_FORMAT} manifest")
     wanted = json.loads(json.dumps(_manifest(cfg)))
-    on_disk = {"version": found.get("version"), **(found.get("config") or {})}
+    on_disk = {
+        "version": found.get("version"),
+        **ADDED_FIELDS,
+        **(found.get("config") or {}),
+    }
     requested = {"version": wanted["version"], **wanted["config"]}
     differences = [
         f"{key}: {on_disk.get(key)!r} on disk, {requested.get(key)!r} requested"
