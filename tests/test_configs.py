@@ -9,6 +9,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 from lightning import Trainer
+from omegaconf import OmegaConf
 
 from deblurzoo.data import VideoDataModule
 from deblurzoo.data.layouts import BsdLayout, DvdLayout, GoproLayout, RedsLayout
@@ -38,6 +39,19 @@ def test_dataset_configs_build_their_layout(data, layout, tmp_path, data_dir) ->
     datamodule = hydra.utils.instantiate(cfg.data)
     assert isinstance(datamodule, VideoDataModule) and type(datamodule.layout) is layout
     assert datamodule.layout.root == Path("/datasets/x")
+
+
+def test_handheld_synthetic_data_is_the_default_with_shake_under_its_own_root(
+    tmp_path, data_dir
+) -> None:
+    plain, handheld = (
+        OmegaConf.to_container(compose_config("train", tmp_path, data_dir, [f"data={d}"]).data)
+        for d in ("synthetic", "synthetic_handheld")
+    )
+    assert plain["layout"]["config"].pop("shake") == 0
+    assert handheld["layout"]["config"].pop("shake") > 0
+    assert plain.pop("root") != handheld.pop("root")
+    assert plain == handheld
 
 
 @pytest.mark.parametrize("trainer", ["cpu", "ddp_cpu"])
