@@ -129,6 +129,8 @@ class MemDeblur(VideoNet):
             released code uses 20); ``None`` (the paper) uses every location.
         similarity: ``d`` of Eq. 5, ``"l2"`` (released code) or ``"dot"``.
         key_dim: key channels C_k (64, supp. Table 4).
+        key_norm: end K with a LayerNorm over channels (:class:`MemoryEncoder`; not in the
+            paper), which bounds the attention logits (``docs/memdeblur.md``).
         backbone: timm ResNet whose stem and first stage K and V use (``resnet50``).
         pretrained_path: a local ImageNet state dict for that stage; ``None`` = random init.
         readout_init: ``"default"`` (the paper's and released code's init) or ``"zero"``: F_f
@@ -164,6 +166,7 @@ class MemDeblur(VideoNet):
         top_k: int | None = None,
         similarity: str = "l2",
         key_dim: int = 64,
+        key_norm: bool = False,
         backbone: str = "resnet50",
         pretrained_path: str | None = None,
         readout_init: str = "default",
@@ -237,7 +240,9 @@ class MemDeblur(VideoNet):
         self.value_encoders, self.decoders = nn.ModuleDict(), nn.ModuleDict()
         if memory:  # drawn aside: the switch leaves the deblurring branch and the data order alone
             with torch.random.fork_rng(devices=[]):
-                self.key_encoder = MemoryEncoder(x_ch, x_ch, key_dim, backbone, pretrained_path)
+                self.key_encoder = MemoryEncoder(
+                    x_ch, x_ch, key_dim, backbone, pretrained_path, key_norm
+                )
                 value_inputs = {"r": 2 * x_ch, "h": x_ch + c, "joint": 2 * x_ch + c}
                 for kind in sorted(set(self.forward_values) | ({"h"} if bidirectional else set())):
                     encoder = MemoryEncoder(value_inputs[kind], 32, None, backbone, pretrained_path)

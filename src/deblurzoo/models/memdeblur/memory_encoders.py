@@ -19,6 +19,7 @@ from pathlib import Path
 import timm
 import torch
 import torch.nn.functional as F
+from timm.layers import LayerNorm2d
 from torch import Tensor, nn
 
 from deblurzoo.models.blocks import ResBlock, conv
@@ -78,7 +79,12 @@ class ResNetStage(nn.Module):
 class MemoryEncoder(nn.Module):
     """K or V (supp. Tables 4 and 5): conv + 2 residual blocks at ``width``, the ResNet stage,
     and for K a conv 3×3 projection to the key dimension (orthogonal init, zero bias, as in the
-    released code). V keeps the stage's 256 channels (Sec. 3.5: values are not projected)."""
+    released code). V keeps the stage's 256 channels (Sec. 3.5: values are not projected).
+
+    ``key_norm`` (not in the paper) ends K with a LayerNorm over each location's channels, as the
+    query–key normalisation of attention (Henry et al. 2020; Dehghani et al. 2023, Sec. 3.1)
+    does: it holds the keys' norms, and so the attention logits of Eq. 5, where training left
+    them free to grow until the softmax of Eq. 6 is one-hot and passes K no gradient."""
 
     def __init__(
         self,
@@ -87,21 +93,28 @@ class MemoryEncoder(nn.Module):
         key_dim: int | None = None,
         backbone: str = "resnet50",
         pretrained_path: str | None = None,
+        key_norm: bool = False,
     ) -> None:
         super().__init__()
+        if key_norm and key_dim is None:
+            raise ValueError("key_norm needs key_dim: only keys are normalised")
         self.adapter = residual_blocks(in_ch, width, 2)
         self.stage = ResNetStage(width, backbone, pretrained_path)
         self.out_channels = self.stage.out_channels
-        self.project = None
+        self.project = self.norm = None
         if key_dim is not None:
             self.project = conv(self.out_channels, key_dim, 3)
             nn.init.orthogonal_(self.project.weight)
             nn.init.zeros_(self.project.bias)
             self.out_channels = key_dim
+        if key_norm:
+            self.norm = LayerNorm2d(key_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.stage(self.adapter(x))
-        return out if self.project is None else self.project(out)
+        if self.project is not None:
+            out = self.project(out)
+        return out if self.norm is None else self.norm(out)
 
 
 class MemoryDecoder(nn.Module):
