@@ -18,6 +18,7 @@ from deblurzoo.models import MultiScaleFrames
 from deblurzoo.models.memdeblur import MemDeblur
 from deblurzoo.models.memdeblur.deblurring_branch import FEATURE_CHANNELS
 from deblurzoo.models.memdeblur.memory_bank import MemoryBank
+from deblurzoo.models.memdeblur.memory_encoders import MemoryEncoder
 
 TINY = dict(
     mid_channels=8, num_blocks_forward=1, num_blocks_backward=1, backbone="resnet18", key_dim=8
@@ -153,6 +154,37 @@ def test_default_readout_init_reads_the_memory_from_the_start() -> None:
     silenced._read = lambda bank, key, kinds, x, label: [silenced._zeros(x)] * len(kinds)
     with torch.no_grad():
         assert not torch.allclose(_frames(silenced(clip)), _frames(net(clip)))
+
+
+@pytest.mark.parametrize("key_norm", [False, True])
+def test_key_norm_holds_the_keys_when_the_projection_grows(key_norm: bool) -> None:
+    """``key_norm``: every key location has zero mean and unit variance over its channels, so
+    scaling K's projection, as training did to the plain keys (``docs/memdeblur.md``), leaves the
+    keys and the logits of Eq. 5 as they were; without it the keys grow with the projection."""
+    torch.manual_seed(0)
+    encoder = MemoryEncoder(FEATURE_CHANNELS, FEATURE_CHANNELS, 8, "resnet18", key_norm=key_norm)
+    x = torch.rand(2, FEATURE_CHANNELS, 32, 32)
+    with torch.no_grad():
+        key = encoder.eval()(x)
+        encoder.project.weight.mul_(10)
+        grown = encoder(x)
+    if key_norm:
+        torch.testing.assert_close(key.mean(1), torch.zeros_like(key[:, 0]), atol=1e-5, rtol=0)
+        torch.testing.assert_close(
+            key.var(1, correction=0), torch.ones_like(key[:, 0]), atol=1e-3, rtol=0
+        )
+        torch.testing.assert_close(grown, key, atol=1e-4, rtol=1e-4)
+    else:
+        torch.testing.assert_close(grown, 10 * key)
+
+
+def test_key_norm_is_trained_and_needs_a_key() -> None:
+    net = _tiny("memdeblur_slim", key_norm=True).train()
+    _frames(net(torch.rand(TRAIN_BATCH, 6, 3, 32, 32))).mean().backward()
+    assert all(p.grad is not None and p.grad.any() for p in net.key_encoder.norm.parameters())
+    assert _tiny("memdeblur_slim").key_encoder.norm is None
+    with pytest.raises(ValueError, match="key_norm needs key_dim"):
+        MemoryEncoder(FEATURE_CHANNELS, 32, None, "resnet18", key_norm=True)
 
 
 # --- the memory bank ----------------------------------------------------------------------------
