@@ -41,6 +41,16 @@ def test_evaluation_mode_counts_memdeblur_with_its_bounded_memory(monkeypatch) -
     assert test.gmacs_per_frame < train.gmacs_per_frame
 
 
+def test_memdeblur_readout_init_is_counted_on_the_meta_device() -> None:
+    """``readout_init="zero"`` splices weights together when the net is built; on the meta device
+    (where :func:`measure` builds nets, as the notebook and wandb runs do) that must work too and
+    change no count."""
+    small = dict(mid_channels=8, num_blocks_forward=1, num_blocks_backward=1, key_dim=8)
+    zero = measure("memdeblur_slim", 64, 64, readout_init="zero", **small)
+    default = measure("memdeblur_slim", 64, 64, **small)
+    assert (zero.params, zero.gmacs_per_frame) == (default.params, default.gmacs_per_frame)
+
+
 def test_windowed_models_are_counted_per_restored_frame() -> None:
     one = measure("strcnn", 64, 64)
     assert one.gmacs_per_frame == pytest.approx(measure("strcnn", 128, 128).gmacs_per_frame / 4)

@@ -90,11 +90,13 @@ def _input_block(
     wide = nn.utils.skip_init(
         nn.Conv2d, in_ch + readouts, out_ch, narrow.kernel_size, padding=narrow.padding
     )
-    with torch.no_grad():
-        weight = narrow.weight
-        silent = weight.new_zeros(out_ch, readouts, *weight.shape[2:])
-        wide.weight.copy_(torch.cat([weight[:, :readouts_at], silent, weight[:, readouts_at:]], 1))
-        wide.bias.copy_(narrow.bias)
+    weight = narrow.weight.detach()
+    silent = weight.new_zeros(out_ch, readouts, *weight.shape[2:])
+    # assigned, not copied, so that nets built on the meta device (GMAC counts) work too
+    wide.weight = nn.Parameter(
+        torch.cat([weight[:, :readouts_at], silent, weight[:, readouts_at:]], 1)
+    )
+    wide.bias = narrow.bias
     block[0] = wide
     return block
 
