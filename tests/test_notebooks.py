@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,10 @@ def test_memdeblur_ablation_runs_in_smoke_mode(tmp_path: Path) -> None:
     # Table 4's five runs plus Table 7's T1 = 1 and 3 (its T1 = 5 row is Table 4's memory row)
     assert len(list((tmp_path / "runs").glob("*/metrics.json"))) == 7
     assert (tmp_path / "runs" / "attention.png").is_file()
+    attention = json.loads((tmp_path / "runs" / "attention_statistics.json").read_text())
+    assert attention["reads"] > 0 and attention["key_norm"] > 0
+    for share in ("entropy_fraction", "largest_weight", "strongest_near_query"):
+        assert 0 <= attention[share] <= 1, share
 
 
 @pytest.mark.notebook
