@@ -82,9 +82,9 @@ class MemoryEncoder(nn.Module):
     released code). V keeps the stage's 256 channels (Sec. 3.5: values are not projected).
 
     ``key_norm`` (not in the paper) ends K with a LayerNorm over each location's channels, as the
-    query–key normalisation of attention (Henry et al. 2020; Dehghani et al. 2023, Sec. 3.1)
-    does: it holds the keys' norms, and so the attention logits of Eq. 5, where training left
-    them free to grow until the softmax of Eq. 6 is one-hot and passes K no gradient."""
+    query–key normalisation of attention does (Henry et al. 2020; Dehghani et al. 2023). It
+    holds the keys' norms, and with them the logits of Eq. 5, which otherwise grow in training
+    until the softmax of Eq. 6 is one-hot and passes K almost no gradient."""
 
     def __init__(
         self,
