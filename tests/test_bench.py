@@ -65,3 +65,16 @@ def test_benchmark_command_writes_its_table(tmp_path: Path) -> None:
 def test_benchmark_refuses_an_unknown_model_before_starting_workers() -> None:
     with pytest.raises(KeyError, match="unknown model 'nope'"):
         bench.main(["nope"])
+
+
+def test_machine_line_names_the_cpus_bf16_instructions() -> None:
+    cpuinfo = (
+        "processor\t: 0\nmodel name\t: Some Xeon\nflags\t\t: fpu avx512f avx512_bf16 amx_tile\n"
+        "processor\t: 1\nmodel name\t: Some Xeon\nflags\t\t: fpu avx512f avx512_bf16 amx_tile\n"
+    )
+    assert bench._cpu_info(cpuinfo) == ("Some Xeon", ["avx512_bf16"])
+    assert bench._cpu_info("flags\t: fpu amx_bf16 avx512_bf16\n") == (
+        None,
+        ["avx512_bf16", "amx_bf16"],
+    )
+    assert "CPU capability " in bench._machine()

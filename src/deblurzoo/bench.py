@@ -283,18 +283,38 @@ def _run_worker(kind: str, **job) -> dict[str, float]:
     return out
 
 
+#: CPU flags that decide how fast bf16 runs on the CPU: oneDNN computes bf16 convolutions on
+#: AMX tiles where the CPU exposes them, otherwise with AVX-512 BF16 dot products or by
+#: converting to fp32, which can be slower than fp32 itself.
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def _cpu_info(cpuinfo: str) -> tuple[str | None, list[str]]:
+    """The first model name in ``/proc/cpuinfo`` text and which :data:`BF16_CPU_FLAGS` the
+    first processor lists."""
+    names = [ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines()
+             if ln.startswith("model name")]  # fmt: skip
+    flags = next(
+        (ln.split(":", 1)[1].split() for ln in cpuinfo.splitlines() if ln.startswith("flags")),
+        [],
+    )
+    return (names[0] if names else None), [f for f in BF16_CPU_FLAGS if f in flags]
+
+
 def _machine() -> str:
-    cpu = platform.processor() or "cpu"
+    cpu, bf16_flags = platform.processor() or "cpu", None
     info = Path("/proc/cpuinfo")
     if info.is_file():
-        names = [ln.split(":", 1)[1].strip() for ln in info.read_text().splitlines()
-                 if ln.startswith("model name")]  # fmt: skip
-        cpu = names[0] if names else cpu
+        name, bf16_flags = _cpu_info(info.read_text())
+        cpu = name or cpu
     threads = os.environ.get("OMP_NUM_THREADS", "unset")
     text = (
         f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} with "
-        f"{torch.get_num_threads()} threads (OMP_NUM_THREADS={threads})"
+        f"{torch.get_num_threads()} threads (OMP_NUM_THREADS={threads}), "
+        f"CPU capability {torch.backends.cpu.get_cpu_capability()}"
     )
+    if bf16_flags is not None:
+        text += f", bf16 flags: {', '.join(bf16_flags) or 'none'}"
     if torch.cuda.is_available():
         text += f"; GPU: {torch.cuda.get_device_name()}"
     return text
@@ -352,7 +372,10 @@ def _options_section(args: argparse.Namespace, net_kwargs: dict) -> str:
         options["torch.compile"] = {"compile": True}
     lines = [
         f"## Options\n\nms per restored frame ({device.upper()}, {size[0]}×{size[1]}, protocol "
-        "of the speed table) with each option alone; ratio to fp32 in brackets.\n",
+        "of the speed table) with each option alone; ratio to fp32 in brackets. On the CPU, "
+        "bf16's speed depends on the processor's bf16 instructions, listed in the machine "
+        "line above (oneDNN's fastest bf16 convolutions use AMX, `amx_bf16`): without them "
+        "bf16 can be slower than fp32.\n",
         "| model | " + " | ".join(options) + " |",
         "|---|" + "---:|" * len(options),
     ]
