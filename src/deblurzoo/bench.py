@@ -283,9 +283,8 @@ def _run_worker(kind: str, **job) -> dict[str, float]:
     return out
 
 
-#: CPU flags that decide how fast bf16 runs on the CPU: oneDNN computes bf16 convolutions on
-#: AMX tiles where the CPU exposes them, otherwise with AVX-512 BF16 dot products or by
-#: converting to fp32, which can be slower than fp32 itself.
+#: The CPU's bf16 instructions, named on the machine line because the options table's bf16
+#: column depends on them (oneDNN's fastest bf16 convolutions use AMX).
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
