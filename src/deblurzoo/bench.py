@@ -291,13 +291,13 @@ BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 def _cpu_info(cpuinfo: str) -> tuple[str | None, list[str]]:
     """The first model name in ``/proc/cpuinfo`` text and which :data:`BF16_CPU_FLAGS` the
     first processor lists."""
-    names = [ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines()
-             if ln.startswith("model name")]  # fmt: skip
-    flags = next(
-        (ln.split(":", 1)[1].split() for ln in cpuinfo.splitlines() if ln.startswith("flags")),
-        [],
-    )
-    return (names[0] if names else None), [f for f in BF16_CPU_FLAGS if f in flags]
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, colon, value = line.partition(":")
+        if colon:
+            fields.setdefault(key.strip(), value.strip())
+    flags = fields.get("flags", "").split()
+    return fields.get("model name"), [f for f in BF16_CPU_FLAGS if f in flags]
 
 
 def _machine() -> str:
