@@ -1,6 +1,6 @@
 """Per-frame PSNR/SSIM for video restoration, de-duplicated by (sequence, frame).
 
-The protocol (``peers-and-conventions.md`` §2.7) is explicit and configurable through
+The protocol (``docs/evaluation.md``) is explicit and configurable through
 ``conf/eval/``: RGB, ``data_range=1``, frames rounded to 8 bits first (as the benchmarks' MATLAB
 and BasicSR scripts do), SSIM with an 11×11 Gaussian window (σ = 1.5). Every frame is scored
 once, however often it is fed (DDP sampler padding, overlapping temporal chunks), and two means

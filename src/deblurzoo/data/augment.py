@@ -8,8 +8,8 @@ rotations) and temporal reversal, as in ESTRNN, SimDeblur and BasicSR's video pi
 The photometric transforms (off by default) are the colour jitter of Brehm et al. (CVPRW 2020,
 Sec. 3.3: "We varied image brightness, hue, saturation, and image contrast by small amounts for
 every image crop"). The paper gives no amounts; the released code's are ``brightness=0.2,
-hue=0.1, saturation=0.2, contrast=0.2`` (``reference-implementations.md`` §4.5, its
-``data.py``), applied in that order. The same colour change hits the blurry frames and the sharp
+hue=0.1, saturation=0.2, contrast=0.2`` (its ``data.py``; ``docs/reference_code.md``,
+MLFA), applied in that order. The same colour change hits the blurry frames and the sharp
 target, so the net never learns to undo it.
 """
 

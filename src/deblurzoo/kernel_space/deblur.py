@@ -1,7 +1,7 @@
 """Blind deblurring by optimisation in the encoded kernel space — Tran et al. (CVPR 2021),
 supplementary Secs. 2.4 and 3; the released code's ``image_deblur.py`` / ``joint_deblur.py`` and
-``options/generic_deblur/default.yml`` (``reference-implementations.md`` §3.5) — and its video
-form with warm starts.
+``options/generic_deblur/default.yml`` (``docs/reference_code.md``, blur-kernel space) — and
+its video form with warm starts.
 
 The blur operator B of a trained kernel-space model is frozen. The sharp image is the output of
 a deep image prior, x = D_x(z_x) (:class:`~deblurzoo.models.kernel_space.ImageDIP`), and the

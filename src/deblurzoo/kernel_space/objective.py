@@ -1,5 +1,5 @@
 """The objective of deblurring by optimisation — Tran et al. (CVPR 2021), supplementary Secs. 2.4
-and 3; the released code's ``joint_deblur.py`` (``reference-implementations.md`` §3.5).
+and 3; the released code's ``joint_deblur.py`` (``docs/reference_code.md``, blur-kernel space).
 
 With the blur operator B frozen, the sharp image x and the kernel k minimise a data term on the
 reblurred image ŷ = B(x, k) against the blurry y, plus a hyper-Laplacian prior on x (Krishnan &

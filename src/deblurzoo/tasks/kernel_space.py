@@ -1,5 +1,6 @@
 """Training the blur-kernel-space encoder on the zoo's video datasets — Tran et al. (CVPR 2021),
-supplementary Sec. 3; the released code's training step (``reference-implementations.md`` §3.4).
+supplementary Sec. 3; the released code's training step (``docs/reference_code.md``, blur-kernel
+space).
 
 Every training clip ``[B, T, 3, H, W]`` of a :class:`~deblurzoo.data.VideoDataModule` (GOPRO,
 REDS, DVD, BSD, synthetic) is used as B·T independent sharp/blurry frame pairs (the recipes use

@@ -5,7 +5,7 @@ Lightning starts the other local ranks by re-running the command line with
 That breaks under a sweep (the ranks would re-run the whole ``-m`` sweep), under the submitit
 launcher (the command line is submitit's) and after the first job of a multirun, whose
 ``LOCAL_RANK``/``WORLD_SIZE`` variables make Lightning take the next job for a worker it did
-not start (peers-and-conventions §1.5, Lightning PR #18175, Hydra issue #2070).
+not start (ashleve/lightning-hydra-template issue #393, Lightning PR #18175, Hydra issue #2070).
 :class:`HydraDDPStrategy` starts each rank as a single run of *this job* instead:
 ``python -m deblurzoo.<config> <the job's overrides> hydra.run.dir=<the job's output dir>``, and
 :func:`end_distributed_job` clears what the job left behind so the next job starts afresh.

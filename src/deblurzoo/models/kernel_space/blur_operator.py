@@ -5,8 +5,8 @@ The supplementary calls it ℱ: "ℱ takes two inputs, the sharp image x and the
 connection. The encoder downsamples the pre-processed feature map five times and flattens to an
 embedding vector. This vector is then concatenated with k and fed into a decoder that
 reconstructs the output feature map." The released code calls this network G (its
-``KernelAdapter`` U-Net plus ``recon_trunk``, ``reference-implementations.md`` §3.2–3.3); the zoo
-names it by role: (sharp, kernel) → blurry.
+``KernelAdapter`` U-Net plus ``recon_trunk``, ``docs/reference_code.md``, blur-kernel space);
+the zoo names it by role: (sharp, kernel) → blurry.
 
 Encoder (Table 4): five stride-2 Conv 3×3, 64 → 64 → 128 → 256 → 512 → 512, each followed by
 LeakyReLU(0.1), down to H/128 — the kernel's grid, where k is concatenated on the channel axis.

@@ -2,13 +2,13 @@
 DIP for image, we adopt a U-net as suggested in [Ulyanov et al., Deep Image Prior, CVPR 2018]."
 
 Ulyanov et al.'s ``skip`` encoder–decoder as the released code configures it
-(``reference-implementations.md`` §3.5): five scales of 128 channels, each with a stride-2 3×3
-convolution and a 3×3 convolution on the way down, a 16-channel 1×1 skip branch, bilinear
-upsampling, a 3×3 and a 1×1 convolution on the way up, batch norm and LeakyReLU(0.2) after every
-convolution, reflection padding, a 1×1 output convolution and a sigmoid (images in [0, 1]). Its
-input is a fixed noise tensor of ``in_channels`` (8) maps at the image size. The released code
-also inserts non-local blocks at the coarser scales; they are left out here (neither the paper
-nor Ulyanov et al.'s default ``skip`` network has them).
+(``docs/reference_code.md``, blur-kernel space): five scales of 128 channels, each with a
+stride-2 3×3 convolution and a 3×3 convolution on the way down, a 16-channel 1×1 skip branch,
+bilinear upsampling, a 3×3 and a 1×1 convolution on the way up, batch norm and LeakyReLU(0.2)
+after every convolution, reflection padding, a 1×1 output convolution and a sigmoid (images in
+[0, 1]). Its input is a fixed noise tensor of ``in_channels`` (8) maps at the image size. The
+released code also inserts non-local blocks at the coarser scales; they are left out here
+(neither the paper nor Ulyanov et al.'s default ``skip`` network has them).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The supplementary calls it 𝒢 ("We use 𝒢 to extract the blur kernel k from a given sharp-blur
 pair of images x, y"); the released code's comments call the same network F
-(``reference-implementations.md`` §3.2), so the zoo names it by role: (sharp, blurry) → kernel.
+(``docs/reference_code.md``, blur-kernel space), so the zoo names it by role: (sharp, blurry) →
+kernel.
 Its input is the concatenation of the pre-processed sharp and blurry frames (2 × 64 channels at
 H/4), then Conv(128, 64, 7), five stride-2 Conv 3×3 (64 → 128 → 256 → 512 → 512 → 512), each
 followed by LeakyReLU(0.1), and four ResBlock(512): the kernel k is 512 × H/128 × W/128, a
@@ -22,7 +23,7 @@ as the code does (115.3 M parameters in all) and reads them as (mean, σ), σ² 
 
 The same network fed a noise tensor is the kernel's deep image prior (Sec. 2.4: "We adopt the
 architecture of 𝒢 for the network of DIP of the blur kernel"), see
-:class:`~deblurzoo.models.kernel_space.KernelPrior`.
+:class:`~deblurzoo.models.kernel_space.KernelDIP`.
 """
 
 from __future__ import annotations

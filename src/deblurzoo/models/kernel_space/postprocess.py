@@ -6,7 +6,7 @@ LeakyReLU(0.1)], Conv(64, 64, 3, 1, 1), Conv(64, 3, 3, 1, 1). (Table 2 prints th
 convolution's output as 64 × H/4 × W/4; it is 256 channels, which PixelShuffle(2) turns into 64.)
 Table 2 has no activation between the last two convolutions; the released code's
 ``recon_trunk`` puts a LeakyReLU(0.1) there (``act_before_last=True``,
-``reference-implementations.md`` §3.3).
+``docs/reference_code.md``, blur-kernel space).
 """
 
 from __future__ import annotations

@@ -4,10 +4,10 @@ Space" (CVPR 2021), supplementary Sec. 2.1, Table 1.
 "A pre-processing block that downsamples the input image twice and convert it to a feature map of
 size 64 × H/4 × W/4 at the beginning of both F and G": Conv(3, 64, 3, 1, 1), two stride-2
 Conv(64, 64, 3, 2, 1), ten ResBlock(64). Table 1 lists no activation; the released code follows
-each convolution with LeakyReLU(0.1) (``reference-implementations.md`` §3.3, its shared
-``feature_extractor``), and so does this block. The released code shares one PrB between the
-kernel extractor and the blur operator; :class:`~deblurzoo.models.kernel_space.KernelSpace` does
-too.
+each convolution with LeakyReLU(0.1) (its shared ``feature_extractor``;
+``docs/reference_code.md``, blur-kernel space), and so does this block. The released code shares
+one PrB between the kernel extractor and the blur operator;
+:class:`~deblurzoo.models.kernel_space.KernelSpace` does too.
 """
 
 from __future__ import annotations

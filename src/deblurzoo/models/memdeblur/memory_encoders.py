@@ -8,8 +8,8 @@ K and V are "residual blocks followed [by] the first stage of [a] pre-trained Re
 them to 1/16 of the image. The ResNet comes from timm, its first convolution widened to the
 adapter's width. ImageNet weights are read only from a local file (``pretrained_path``): the
 first three input channels of the widened conv get the RGB filters and the others an orthogonal
-init, as in the released code (``reference-implementations.md`` §1.3); without a file the stage is
-randomly initialised. Nothing is downloaded.
+init, as in the released code (``docs/reference_code.md``, MemDeblur); without a file the stage
+is randomly initialised. Nothing is downloaded.
 """
 
 from __future__ import annotations

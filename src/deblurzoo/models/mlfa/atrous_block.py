@@ -12,13 +12,13 @@ from torch import Tensor, nn
 
 from deblurzoo.models.mlfa.layers import NEGATIVE_SLOPE, ScaledConv2d
 
-#: Stage 1's convolutions wrap Keras' ``Conv2D``, whose default init is Glorot uniform (§6.4).
+#: Stage 1's convolutions wrap Keras' ``Conv2D``, whose default init is Glorot uniform.
 STAGE1_INIT = "glorot_uniform"
 
 
 def _projection(in_ch: int, out_ch: int, slope: float) -> nn.Module:
     """Shortcut: identity, or a 1×1 projection (with bias, scale and Leaky ReLU — "all convolution
-    layers" are activated, Sec. 3.3, as in the code §4.3) where the widths differ."""
+    layers" are activated, Sec. 3.3, as in the released code) where the widths differ."""
     if in_ch == out_ch:
         return nn.Identity()
     return ScaledConv2d(in_ch, out_ch, 1, negative_slope=slope, init=STAGE1_INIT)
@@ -30,7 +30,7 @@ class AtrousBlock(nn.Module):
     (256), plus the input. Every convolution is followed by bias, scale and Leaky ReLU; nothing
     follows the addition. A block sees 11×11 input pixels (Fig. 3b: an almost filled square, 8
     corner-adjacent holes). The code's first block projects its 128-channel input with a 1×1
-    convolution (§4.3)."""
+    convolution (``docs/reference_code.md``, MLFA)."""
 
     def __init__(
         self,

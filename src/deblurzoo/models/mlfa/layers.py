@@ -3,13 +3,13 @@ Details").
 
 The paper uses no feature normalisation but "a learned scaling factor for each individual feature
 map", Leaky ReLU after every convolution but the output layer, and reflection padding "wherever
-possible". Where it is silent the released TensorFlow code (``reference-implementations.md``
-§4.2) decides: the convolution has no bias of its own and is followed by ``+ bias`` (init 0) and
+possible". Where it is silent the released TensorFlow code (``docs/reference_code.md``, MLFA)
+decides: the convolution has no bias of its own and is followed by ``+ bias`` (init 0) and
 then ``× scale`` (init 1), per output channel, i.e. ``(W ∗ x + b) · s``; the Leaky ReLU slope is
 TensorFlow's default 0.2 (the paper cites Maas et al. but gives no value); a stride-2
 convolution pads ``ceil(n / 2) · 2 + k − 1 − n`` pixels in total, the smaller half first.
 
-Options that only the released code has (§4.2, §4.4, §6.4), all off by default:
+Options that only the released code has (same document), all off by default:
 
 * ``fused``: the learned 3×3 kernel of a stride-2 (transposed) convolution is applied as a 4×4
   kernel, the sum of its four one-pixel shifts (a 3×3 ⊛ 2×2-box convolution, StyleGAN's fused

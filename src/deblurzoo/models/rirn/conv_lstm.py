@@ -2,7 +2,7 @@
 
 RIRN's supplementary, Sec. S2.1: "we modified IFI-RNN (C1H1). As IFI-RNN is a type of RNN
 without a gating function, we add the corresponding gates on IFI-RNN to construct LSTM and GRU."
-No code exists (``reference-implementations.md`` §2.4.4) and Fig. S2, which draws the cell, is
+No code exists (``docs/reference_code.md``, RIRN hosts) and Fig. S2, which draws the cell, is
 not in the text we have. Table S1 lists shapes only; our reading of every row:
 
 ===================================  ======================================================

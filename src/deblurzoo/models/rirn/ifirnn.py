@@ -7,7 +7,8 @@ The encoder skeleton is the one of RIRN Table S1 (5×5 convolutions 3→20→40�
 with stride 2, concatenated with a 20-channel hidden state at 1/4 resolution → 80 channels).
 
 No official code exists. Where the papers are silent we follow the re-implementation that the
-RIRN/ESTRNN line of papers quote numbers from (``reference-implementations.md`` §2.4.2 a):
+RIRN/ESTRNN line of papers quote numbers from, ESTRNN's port (``docs/reference_code.md``, RIRN
+hosts):
 
 * F_B (encoder) has no activations; F_R is ``num_resblocks`` = 6 residual blocks at 80 channels;
 * F_L (decoder) is two stride-2 3×3 transposed convolutions 80→40→20 and a 5×5 conv 20→3,

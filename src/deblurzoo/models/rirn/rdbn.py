@@ -6,7 +6,7 @@ by adapting the ESTRNN. We removed the GSA module [...]. We used the B15C80 mode
 blocks with 80 feature channels."
 
 Layers follow the official ``zzh-tech/ESTRNN`` ``model/ESTRNN.py``
-(``reference-implementations.md`` §2.4.1), with ``n_features = 16`` (C = 5·16 = 80):
+(``docs/reference_code.md``, RIRN hosts), with ``n_features = 16`` (C = 5·16 = 80):
 
 * F_B: conv 5×5 3→16 → RDB_DS(16, growth 16) [RDB + conv 5×5 16→32, stride 2] →
   RDB_DS(32, growth 24) [RDB + conv 5×5 32→64, stride 2] → 64 ch at 1/4 resolution;
