@@ -89,7 +89,7 @@ class DropBorders(VideoNet):
 def test_transform_sets_have_the_documented_sizes_and_members() -> None:
     assert {size: len(ts) for size, ts in TRANSFORM_SETS.items()} == {1: 1, 4: 4, 6: 6, 8: 8}
     assert [t.name for t in TRANSFORM_SETS[1]] == ["identity"]
-    # the released MLFA code (reference-implementations.md §4.5)
+    # the released MLFA code (docs/reference_code.md)
     assert [t.name for t in TRANSFORM_SETS[6]] == [
         "identity",
         "hflip",
@@ -161,7 +161,8 @@ def test_non_equivariant_net_is_changed(size) -> None:
 
 
 def test_six_transforms_average_the_released_code_augmentations() -> None:
-    """An independent oracle for notes §4.5: transform, restore, invert, average."""
+    """An independent oracle for the released MLFA code's six-transform ensemble
+    (docs/reference_code.md): transform, restore, invert, average."""
     net, x = _asymmetric3x3(), _clip(1, 2, 3, 6, 9)
 
     def rot(clip: Tensor, k: int) -> Tensor:

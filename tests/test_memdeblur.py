@@ -27,7 +27,7 @@ TINY = dict(
 # ResNet stage needs more than one value per channel while training.
 TRAIN_BATCH = 2
 
-# Parameters of the modules the released code executes (reference-implementations.md §1.9).
+# Parameters of the modules the released code executes (docs/reference_code.md, MemDeblur).
 REFERENCE_PARAMS = {
     "downsampling": 48_420,
     "upsampling": 24_291,
@@ -589,7 +589,7 @@ def test_parameter_count_matches_the_released_code(paper_net: MemDeblur) -> None
 
 
 def test_module_sizes_match_the_released_code(paper_net: MemDeblur) -> None:
-    """Module by module against §1.9 (K here includes its key projection)."""
+    """Module by module against the released code (K here includes its key projection)."""
     ref, bias = REFERENCE_PARAMS, STAGE_CONV_BIASES
     sizes = {
         "down": ref["downsampling"],
@@ -611,9 +611,9 @@ def test_module_sizes_match_the_released_code(paper_net: MemDeblur) -> None:
 
 
 def test_layer_widths_match_the_released_code(paper_net: MemDeblur) -> None:
-    """The input widths of §1.11's state dict: F_f's input convs 352 / 400 / 400 (coarsest
-    first), F_b 224, fusion 128, K's conv1 48 and V's 32, V_r 96 and V_h 112 inputs, G 256 → 64
-    with a 1024-channel shuffle conv, keys of 64 channels."""
+    """The input widths of the released code's state dict: F_f's input convs 352 / 400 / 400
+    (coarsest first), F_b 224, fusion 128, K's conv1 48 and V's 32, V_r 96 and V_h 112 inputs,
+    G 256 → 64 with a 1024-channel shuffle conv, keys of 64 channels."""
     net = paper_net
     assert [m[0].in_channels for m in net.forward_inputs] == [352, 400, 400]
     assert net.backward_f[0].in_channels == 224

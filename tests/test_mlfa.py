@@ -327,7 +327,7 @@ def test_stage1_checkpoints_load_in_both_formats(tmp_path) -> None:
 
 
 def _stage1_code_params() -> tuple[int, int]:
-    """reference-implementations.md §4.3, layer by layer (the transposed conv counts alike)."""
+    """docs/reference_code.md (MLFA, stage 1), layer by layer (the transposed conv counts alike)."""
 
     def atrous(cin: int) -> int:  # four 3×3 branches of 128, then 3×3 512 → 256
         return 4 * _conv(cin, 128, 3) + _conv(512, 256, 3)
@@ -345,7 +345,7 @@ def _stage1_code_params() -> tuple[int, int]:
 
 
 def _stage2_code_params(frames: int = 3) -> int:
-    """reference-implementations.md §4.4, layer by layer."""
+    """docs/reference_code.md (MLFA, stage 2), layer by layer."""
 
     def level(c: int) -> int:  # c: the level's encoder width
         fusion = _conv(frames * c, 2 * c, 3)
@@ -361,7 +361,7 @@ def test_parameter_counts_match_the_released_code_and_the_paper() -> None:
     code1, code1_blocks = _stage1_code_params()
     code2 = _stage2_code_params()
     assert (code1, code1_blocks, code2) == (47_261_830, 46_660_096, 46_174_966)
-    assert _conv(3 * 512, 1024, 3) == 14_157_824  # §4.4: the 1/16 fusion conv, "14.2 M"
+    assert _conv(3 * 512, 1024, 3) == 14_157_824  # the 1/16 fusion conv, "14.2 M"
     # The paper: 9×9 first conv; stage 2 without the stem, its first stride-2 conv on RGB.
     paper1 = code1 + (9 * 9 - 7 * 7) * 3 * 64
     paper2 = code2 - (16 * 3 * 7 * 7 + 2 * 64) - _conv(64, 64, 3) + _conv(3, 64, 3)
@@ -383,5 +383,5 @@ def test_parameter_counts_match_the_released_code_and_the_paper() -> None:
         "single2": single2,
         "mlfa": paper1 + paper2,
     }
-    assert (round(code1 / 1e6, 2), round(code2 / 1e6, 2)) == (47.26, 46.17)  # notes §5.1
+    assert (round(code1 / 1e6, 2), round(code2 / 1e6, 2)) == (47.26, 46.17)  # reference_code.md
     assert (paper1, paper2, single2) == (47_267_974, 46_137_350, 33_603_590)

@@ -34,8 +34,8 @@ def _count(net: nn.Module) -> int:
 
 
 def _strcnn_count(dtb: bool) -> int:
-    """ESTRNN's port (§2.4.3 a): 5×5 15→64, 3×3 64→32 s2; 4 + 4 BN ResBlocks(64); f_n 3×3 64→32;
-    ConvT 4×4 64→64, 3×3 64→3; DTB = 5×5 128→64 and a scalar β."""
+    """ESTRNN's port (docs/reference_code.md, RIRN hosts): 5×5 15→64, 3×3 64→32 s2; 4 + 4 BN
+    ResBlocks(64); f_n 3×3 64→32; ConvT 4×4 64→64, 3×3 64→3; DTB = 5×5 128→64 and a scalar β."""
     encoder = _conv(15, 64, 5) + _conv(64, 32, 3)
     bn_resblock = 2 * _conv(64, 64, 3) + 2 * (2 * 64)  # two convs, two BNs (weight + bias)
     blocks = 8 * bn_resblock
@@ -47,7 +47,7 @@ def _strcnn_count(dtb: bool) -> int:
 def test_strcnn_parameter_count() -> None:
     assert _count(STRCNN()) == _strcnn_count(dtb=False) == 721_219
     assert _count(STRCNN(dtb=True)) == _strcnn_count(dtb=True) == 926_084
-    # ESTRNN's port measures 0.926 M with DTB, its β not being a parameter (§2.4.3 a)
+    # ESTRNN's port measures 0.926 M with DTB, its β not being a parameter (docs/reference_code.md)
     assert round((_count(STRCNN(dtb=True)) - 1) / 1e6, 3) == 0.926
 
 
@@ -100,8 +100,8 @@ def test_strcnn_rejects_even_window() -> None:
 
 
 def test_rdbn_parameter_count_b15c80() -> None:
-    """§2.4.1 with n_features 16: F_B, F_R (15 RDBs at 80, growth 32), F_h, reconstructor
-    80→32→16→3."""
+    """ESTRNN's layers (docs/reference_code.md, RIRN hosts) with n_features 16: F_B, F_R (15
+    RDBs at 80, growth 32), F_h, reconstructor 80→32→16→3."""
     f_b = (
         _conv(3, 16, 5)
         + _rdb(16, 16) + _conv(16, 32, 5)
@@ -113,7 +113,7 @@ def test_rdbn_parameter_count_b15c80() -> None:
     expected = f_b + f_r + f_h + reconstructor
     assert _count(RDBN()) == expected == 1_996_731
     # adding GSA back (two Linears, three 1×1 convs, the 400→400 fusion) and widening the first
-    # ConvT to 400 inputs gives ESTRNN B15C80's measured 2.468 M (§2.4.1)
+    # ConvT to 400 inputs gives ESTRNN B15C80's measured 2.468 M (docs/reference_code.md)
     gsa = (160 * 320 + 320) + (320 * 160 + 160) + _conv(160, 320, 1) + _conv(320, 160, 1)
     gsa += _conv(160, 80, 1) + _conv(400, 400, 1)
     assert round((expected + gsa + (400 - 80) * 32 * 9) / 1e6, 3) == 2.468

@@ -11,7 +11,10 @@ recurrent net builds). ``lookahead = 0`` (evaluation's choice) keeps each frame 
 where it has the most past context, right for a causal net; a net that also looks ahead (a
 bidirectional recurrence, a window of neighbours clamped at the chunk's end) needs its future
 context there too, as ESTRNN's ``past_frames``/``future_frames`` discard does
-(``peers-and-conventions.md`` §2.5). ``chunk_len=None`` takes the sequence whole.
+(``docs/evaluation.md``). ``chunk_len=None`` takes the sequence whole, and so does any
+``chunk_len`` at least as long as the sequence: a sequence no longer than ``overlap`` (a single
+frame, say) is one chunk. A sequence of at most ``b0 + b1`` frames has no frame to restore and
+gets no chunk (the net would refuse it: :meth:`deblurzoo.models.VideoNet.check_input`).
 """
 
 from __future__ import annotations
@@ -45,8 +48,13 @@ def plan_chunks(
             f"{first} + {last} border frames per chunk; lookahead={lookahead}), got "
             f"overlap={overlap}, chunk_len={chunk_len}"
         )
-    length = num_frames if chunk_len is None else min(chunk_len, num_frames)
-    starts = list(range(0, num_frames - length, length - overlap)) + [num_frames - length]
+    if num_frames <= first + last:  # no frame to restore: the net would refuse the clip
+        return []
+    if chunk_len is None or chunk_len >= num_frames:  # one chunk, the sequence whole
+        length, starts = num_frames, [0]
+    else:
+        length = chunk_len
+        starts = [*range(0, num_frames - length, length - overlap), num_frames - length]
     chunks, kept_until = [], first
     for k, start in enumerate(starts):
         final = k == len(starts) - 1

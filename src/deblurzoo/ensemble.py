@@ -13,7 +13,7 @@ The sets (:data:`TRANSFORM_SETS`, chosen by ``eval.self_ensemble``):
   the input frames to four different versions by rotating and flipping". The paper does not name
   the four; we take the rotation-and-flip subgroup that keeps the frame shape: identity,
   horizontal flip, vertical flip, rot180 (an interpretation, not a quote).
-* ``6`` — the released MLFA code (``reference-implementations.md`` §4.5, ``inference_dual.py``
+* ``6`` — the released MLFA code (``docs/reference_code.md``, MLFA; ``inference_dual.py``
   ``image_augmentation``): identity, horizontal flip, rot90, rot180, rot270, vertical flip.
 * ``8`` — the full dihedral group (EDSR's ×8, BasicSR ``test_selfensemble``, mmagic
   ``SpatialTemporalEnsemble``): the 6 above plus transpose and anti-transpose.
@@ -70,7 +70,7 @@ ANTITRANSPOSE = Transform("antitranspose", quarter_turns=3, flip=True)
 TRANSFORM_SETS: dict[int, tuple[Transform, ...]] = {
     1: (IDENTITY,),
     4: (IDENTITY, HFLIP, VFLIP, ROT180),  # Brehm et al. 2020 §4 (which four: our reading)
-    6: (IDENTITY, HFLIP, ROT90, ROT180, ROT270, VFLIP),  # released MLFA code, notes §4.5
+    6: (IDENTITY, HFLIP, ROT90, ROT180, ROT270, VFLIP),  # the released MLFA code's
     8: (IDENTITY, HFLIP, VFLIP, ROT90, ROT180, ROT270, TRANSPOSE, ANTITRANSPOSE),  # dihedral
 }
 
@@ -162,6 +162,9 @@ class SelfEnsemble(VideoNet):
     @property
     def border_frames(self) -> tuple[int, int]:
         return tuple(self.net.border_frames)
+
+    def check_input(self, clip: Tensor) -> None:
+        """Any clip: each pass pads it (:func:`~deblurzoo.models.restore`) and ``net`` checks it."""
 
     def forward(self, blur: Tensor) -> Tensor:
         return self_ensemble(self.net, blur, len(self.transforms), self.temporal_reverse)

@@ -1,4 +1,8 @@
-"""The zoo's one catalogue of networks: configs, notebooks, tests and the CLI build models here."""
+"""The zoo's one catalogue of networks: configs, notebooks, tests and the CLI build models here.
+
+Families register their :class:`~deblurzoo.models.spec.ModelSpec` (every registered name with its
+factory); :func:`register_model` adds a single factory to a family of its own.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,29 @@ from collections.abc import Callable
 
 from torch import nn
 
+from deblurzoo.models.spec import ModelSpec
+
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
+_SPECS: dict[str, ModelSpec] = {}
+
+
+def register_family(spec: ModelSpec) -> ModelSpec:
+    """Register every model of ``spec`` under its name; returns ``spec``."""
+    clashes = sorted(set(spec.models) & set(_MODELS))
+    if clashes:
+        raise ValueError(f"family {spec.family!r}: models {clashes} are registered already")
+    for name, factory in spec.models.items():
+        _MODELS[name] = factory
+        _SPECS[name] = spec
+    return spec
 
 
 def register_model(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Register a factory under ``name`` (lower case, add-ons as suffixes: ``rdbn+irm``)."""
+    """Register a factory under ``name`` (lower case, add-ons as suffixes: ``rdbn+irm``), as a
+    family of its own with no published figures."""
 
     def decorator(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        if name in _MODELS:
-            raise ValueError(f"model {name!r} is registered twice")
-        _MODELS[name] = factory
+        register_family(ModelSpec(name, name, "", {name: factory}))
         return factory
 
     return decorator
@@ -27,12 +44,18 @@ def list_models(pattern: str = "*") -> list[str]:
     return sorted(n for n in _MODELS if fnmatch.fnmatchcase(n, pattern))
 
 
+def _known(name: str) -> None:
+    if name not in _MODELS:
+        raise KeyError(f"unknown model {name!r}; registered models: {', '.join(list_models())}")
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The :class:`ModelSpec` of the family the registered model ``name`` belongs to."""
+    _known(name)
+    return _SPECS[name]
+
+
 def create_model(name: str, **kwargs) -> nn.Module:
     """Build the registered model ``name``; ``kwargs`` override its defaults."""
-    try:
-        factory = _MODELS[name]
-    except KeyError:
-        raise KeyError(
-            f"unknown model {name!r}; registered models: {', '.join(list_models())}"
-        ) from None
-    return factory(**kwargs)
+    _known(name)
+    return _MODELS[name](**kwargs)

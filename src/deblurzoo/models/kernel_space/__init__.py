@@ -15,8 +15,10 @@ from deblurzoo.models.kernel_space.kernel_space import (
 )
 from deblurzoo.models.kernel_space.postprocess import PostprocessBlock
 from deblurzoo.models.kernel_space.preprocess import PreprocessBlock
+from deblurzoo.models.kernel_space.spec import SPEC
 
 __all__ = [
+    "SPEC",
     "SPATIAL_MULTIPLE",
     "BlurOperator",
     "EncoderDecoder",

@@ -1,6 +1,6 @@
 """The blur-kernel-space encoder — Tran, Tran, Phung & Hoai, "Explore Image Deblurring via Encoded
 Blur Kernel Space", CVPR 2021 (supplementary Secs. 2–3, Tables 1–4; the released code's
-``KernelWizard``, ``reference-implementations.md`` §3).
+``KernelWizard``, ``docs/reference_code.md``, blur-kernel space).
 
 A kernel extractor E (the supplementary's 𝒢) encodes the blur of a sharp/blurry pair into a
 kernel k = E(x, y) of 512 × H/128 × W/128, and a blur operator B (the supplementary's ℱ) applies a
@@ -32,7 +32,6 @@ from torch import Tensor, nn
 from deblurzoo.models.kernel_space.blur_operator import BlurOperator
 from deblurzoo.models.kernel_space.kernel_extractor import KernelCode, KernelExtractor
 from deblurzoo.models.kernel_space.preprocess import PreprocessBlock
-from deblurzoo.models.registry import register_model
 
 #: Image pixels per kernel cell along each axis: the kernel grid is H/128 × W/128.
 SPATIAL_MULTIPLE = 128
@@ -164,9 +163,3 @@ class KernelSpace(nn.Module):
             return None if t is None else t.reshape(*lead, *t.shape[1:])
 
         return KernelSpaceOutput(out, unflat(kernel), KernelCode(*map(unflat, code)))
-
-
-@register_model("kernel_space")
-def kernel_space(**kwargs) -> KernelSpace:
-    """Tables 1–4 of the supplementary; ``variant="released"`` for the released code's layers."""
-    return KernelSpace(**kwargs)

@@ -2,5 +2,6 @@
 
 from deblurzoo.models.memdeblur.memdeblur import MemDeblur
 from deblurzoo.models.memdeblur.memory_bank import MemoryBank
+from deblurzoo.models.memdeblur.spec import SPEC
 
-__all__ = ["MemDeblur", "MemoryBank"]
+__all__ = ["SPEC", "MemDeblur", "MemoryBank"]

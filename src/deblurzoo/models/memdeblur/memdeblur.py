@@ -11,7 +11,7 @@ restored coarsest first (Sec. 3.4, Eq. 13): the previous scale's output, upsampl
 by D, is a further input of F_f; F_f's residual blocks and the forward bank are shared by the
 scales, F_b runs at full resolution only and its states are resized for the coarser scales.
 
-Where the paper is silent the released code (``reference-implementations.md`` §1) decides:
+Where the paper is silent the released code (``docs/reference_code.md``, MemDeblur) decides:
 input channel order of F (any order is equivalent up to a permutation of the first conv's
 weights), coarse-scale sizes rounded up to a multiple of 4, the backward bank written every 5
 frames counting from the last, the forward readout zero at the first frame of every scale (as Eq.
@@ -41,7 +41,6 @@ from deblurzoo.models.memdeblur.memory_encoders import (
     MemoryEncoder,
     residual_blocks,
 )
-from deblurzoo.models.registry import register_model
 from deblurzoo.models.video_net import MultiScaleFrames, VideoNet
 
 #: What the forward bank stores (Table 6): both values under one key ("separate", the paper's
@@ -147,7 +146,6 @@ class MemDeblur(VideoNet):
 
     spatial_multiple = 4
     recurrent = True
-    profile_frames = 100
 
     def __init__(
         self,
@@ -204,6 +202,9 @@ class MemDeblur(VideoNet):
             )
         self.memory, self.bidirectional = memory, bidirectional
         self.scales = SCALES[::-1] if multi_scale else SCALES[:1]
+        # K and V batch-normalise in their ResNet stem and layer1 (Sec. 3.5), at 1/4 of D's 1/4
+        # features of the coarsest scale
+        self.batch_norm_stride = 16 * max(self.scales) if memory else 0
         self.deblur_branch, self.temporary_memory = deblur_branch, temporary_memory
         self.forward_values = VALUE_VARIANTS[values] if memory else ()
         self.memory_period = dict(zip(SCALES, memory_period, strict=True))
@@ -310,7 +311,6 @@ class MemDeblur(VideoNet):
 
     def forward(self, blur: Tensor) -> Tensor | MultiScaleFrames:
         b, t, _, height, width = blur.shape
-        self.check_size(blur)
         xs = [self.down(blur[:, i] - 0.5) for i in range(t)]
         keys = [self.key_encoder(x) for x in xs] if self.memory else []
         if self.bidirectional:
@@ -359,15 +359,3 @@ class MemDeblur(VideoNet):
         if self.training and len(outputs) > 1:
             return MultiScaleFrames(outputs[-1], tuple(outputs[-2::-1]))
         return outputs[-1]
-
-
-@register_model("memdeblur")
-def memdeblur(**kwargs) -> MemDeblur:
-    """The full model of Tables 1–2: memory, bidirectional, three scales."""
-    return MemDeblur(**kwargs)
-
-
-@register_model("memdeblur_slim")
-def memdeblur_slim(**kwargs) -> MemDeblur:
-    """Slim (Sec. 4.2, Table 1): "does not use the bidirectional and multi-scale design"."""
-    return MemDeblur(**{"bidirectional": False, "multi_scale": False, **kwargs})

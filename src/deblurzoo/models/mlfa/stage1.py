@@ -10,7 +10,7 @@ ReLU after every convolution but the last, learned per-channel scales instead of
 reflection padding, images normalised to [−1, 1] (done inside the net; the zoo's frames are RGB in
 [0, 1]). A clip is restored frame by frame (T folded into the batch).
 
-Where the paper is silent the released code (``reference-implementations.md`` §4.3) decides:
+Where the paper is silent the released code (``docs/reference_code.md``, MLFA) decides:
 widths 64 (first conv), 128 (stride-2 conv, deconvolution), 256 (blocks); the first block's
 1×1 projection shortcut; the deconvolution sees the blocks' output concatenated with the
 stride-2 features (Fig. 4's skip) and has 128 filters; the second-last convolution has 64.
@@ -39,10 +39,9 @@ from torch import Tensor, nn
 
 from deblurzoo.models.mlfa.atrous_block import STAGE1_INIT, AtrousBlock, PlainBlock
 from deblurzoo.models.mlfa.layers import NEGATIVE_SLOPE, ScaledConv2d, ScaledConvTranspose2d
-from deblurzoo.models.registry import register_model
 from deblurzoo.models.video_net import VideoNet
 
-#: The released code's choices where it differs from the paper (§4.3).
+#: The released code's choices where it differs from the paper (docs/reference_code.md).
 CODE_OPTIONS = {"first_kernel": 7, "fused_resample": True}
 
 
@@ -85,6 +84,11 @@ class AtrousDeblurNet(VideoNet):
         downs = (1 if atrous else 3) if num_downsamplings is None else num_downsamplings
         self.atrous = atrous
         self.spatial_multiple = 2**downs
+        # reflection padding (Sec. 3.3) needs pads smaller than the side they pad: the first
+        # conv's at full resolution, the blocks' widest (3×3 at the top atrous rate) at 1/2^downs
+        block_pad = (max(dilations) if atrous else 1) if num_blocks else 0
+        side = max(first_kernel // 2 + 1, (block_pad + 1) * 2**downs)
+        self.min_size = (side, side)
         slope = negative_slope
         widths = [width * 2**i for i in range(downs + 1)]
 
@@ -103,7 +107,7 @@ class AtrousDeblurNet(VideoNet):
         self.blocks = nn.Sequential(*blocks)
         self.up = nn.ModuleList()
         for skip in reversed(widths[1:]):
-            # The code's transposed convolutions are custom-weight layers: He-normal (§6.4).
+            # The code's transposed convolutions are custom-weight layers: He-normal.
             self.up.append(
                 ScaledConvTranspose2d(ch + skip, skip, 3, negative_slope=slope,
                                       fused=fused_resample)
@@ -115,7 +119,6 @@ class AtrousDeblurNet(VideoNet):
         )
 
     def forward(self, blur: Tensor) -> Tensor:
-        self.check_size(blur)
         x = blur.flatten(0, 1) * 2 - 1  # [-1, 1], Sec. 3.3
         net = self.head(x)
         skips = []
@@ -127,15 +130,3 @@ class AtrousDeblurNet(VideoNet):
             net = deconv(torch.cat([net, skip], dim=1))
         out = x + self.tail(net)  # global residual (Sec. 3.1)
         return ((out + 1) / 2).unflatten(0, blur.shape[:2])
-
-
-@register_model("mlfa_stage1")
-def mlfa_stage1(**kwargs) -> AtrousDeblurNet:
-    """Stage 1 of Brehm et al. (Sec. 3.1, Fig. 4): the single-image atrous network."""
-    return AtrousDeblurNet(**kwargs)
-
-
-@register_model("mlfa_stage1_plain")
-def mlfa_stage1_plain(**kwargs) -> AtrousDeblurNet:
-    """Table 2's "stage 1 (w/o atrous conv)": three down-samplings, 12 residual blocks of 512."""
-    return AtrousDeblurNet(**{"atrous": False, **kwargs})

@@ -9,16 +9,16 @@ of t−1 and t+1 are "re-weighted by their similarity measured by dot-product wi
 single convolution layer followed by three residual blocks (two consecutive convolutions with
 kernel size 3)". A deconvolution up-samples by two and the result is added element-wise to the
 next finer fusion output. The net restores the centre frame; like stage 1 it adds its output to
-that frame (notes §4.4, "residual to the centre frame"), in [−1, 1] (Sec. 3.3). Every frame of a
-clip is restored: neighbour indices are clamped at the clip borders (the code's clamping, §4.4),
-so frame 0 uses itself as its t−1.
+that frame (as the released code does: ``docs/reference_code.md``, MLFA), in [−1, 1] (Sec.
+3.3). Every frame of a clip is restored: neighbour indices are clamped at the clip borders (the
+code's clamping), so frame 0 uses itself as its t−1.
 
-Where the paper is silent the released code (``reference-implementations.md`` §4.4) decides:
+Where the paper is silent the released code (same document) decides:
 encoder widths 64, 128, 256, 512 (``width · 2^i``); fusion convolution 3×3 to twice the level's
 width (which is what the coarser level's deconvolution delivers, so the addition matches);
 pre-activation residual blocks (Leaky ReLU → conv 3×3 + Leaky ReLU → conv 3×3, plus the input),
 the first of a level halving the width with a 1×1 projection shortcut (not activated);
-deconvolutions of the level's width; a 3×3 output convolution; He-normal init (§6.4). Bias, scale,
+deconvolutions of the level's width; a 3×3 output convolution; He-normal init. Bias, scale,
 Leaky ReLU (0.2) and reflection padding as in stage 1 (:mod:`~deblurzoo.models.mlfa.layers`).
 The centre frame's own features are normalised but not re-weighted (the paper re-weights t±1
 only; the code multiplies them by their self-similarity, 1 up to rounding).
@@ -49,10 +49,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from deblurzoo.models.mlfa.layers import NEGATIVE_SLOPE, ScaledConv2d, ScaledConvTranspose2d
-from deblurzoo.models.registry import register_model
 from deblurzoo.models.video_net import VideoNet
 
-#: The released code's choices where it differs from the paper (§4.4).
+#: The released code's choices where it differs from the paper (docs/reference_code.md).
 CODE_OPTIONS = {"stem": True, "fused_resample": True, "unit_norm": True}
 #: ``tf.math.l2_normalize``'s epsilon on the squared norm (1e-12) as a bound on the norm.
 L2_EPS = 1e-6
@@ -117,6 +116,10 @@ class MLFANet(VideoNet):
             raise ValueError(f"the rotation-tied stem needs width divisible by 4, got {width}")
         self.single_image = single_image
         self.spatial_multiple = 2**num_levels
+        # reflection padding (Sec. 3.3) needs pads smaller than the side they pad: the fusion
+        # and block convs' (1) at the coarsest level, 1/2^num_levels, and the stem's at full size
+        side = max(2 * self.spatial_multiple, stem_kernel // 2 + 1 if stem else 1)
+        self.min_size = (side, side)
         conv = functools.partial(ScaledConv2d, negative_slope=negative_slope, unit_norm=unit_norm)
         self.stem = conv(3, width, stem_kernel, rotations=4) if stem else None
         widths = [width * 2**i for i in range(num_levels)]
@@ -143,7 +146,6 @@ class MLFANet(VideoNet):
         self.output = conv(width, 3, 3, act=False)
 
     def forward(self, clip: Tensor) -> Tensor:
-        self.check_size(clip)
         b, t = clip.shape[:2]
         x = clip.flatten(0, 1) * 2 - 1  # [-1, 1], Sec. 3.3
         net = stem = self.stem(x) if self.stem is not None else x
@@ -169,15 +171,3 @@ class MLFANet(VideoNet):
             net = net + stem
         out = x + self.output(net)  # residual to the centre frame
         return ((out + 1) / 2).unflatten(0, (b, t))
-
-
-@register_model("mlfa_stage2")
-def mlfa_stage2(**kwargs) -> MLFANet:
-    """Stage 2 of Brehm et al. (Sec. 3.2, Fig. 5): MLFA over frames t−1, t, t+1."""
-    return MLFANet(**kwargs)
-
-
-@register_model("mlfa_stage2_single")
-def mlfa_stage2_single(**kwargs) -> MLFANet:
-    """Table 2's stage 2 trained on single images: the t−1 and t+1 branches removed."""
-    return MLFANet(**{"single_image": True, **kwargs})

@@ -10,8 +10,8 @@ whatever mode the model is put in; it is loaded from a trained stage-1 checkpoin
 at test time (Sec. 3.3), before stage 2 sees it.
 
 ``quantize_stage1`` (default ``True``): round stage 1's output to 8-bit levels before stage 2.
-The paper is silent; the released submission path does it (``reference-implementations.md``
-§4.4, §6.4), and a stage 2 trained "independently" on pre-computed stage-1 results trains on
+The paper is silent; the released submission path does it (``docs/reference_code.md``, MLFA),
+and a stage 2 trained "independently" on pre-computed stage-1 results trains on
 8-bit images, so quantising keeps training and inference inputs alike. Rounding has no gradient,
 which costs nothing with stage 1 frozen. ``False`` passes the clipped float output.
 """
@@ -27,10 +27,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from deblurzoo.models.loading import read_net_checkpoint
+from deblurzoo.models.loading import load_weights, read_checkpoint
 from deblurzoo.models.mlfa.stage1 import AtrousDeblurNet
 from deblurzoo.models.mlfa.stage2 import MLFANet
-from deblurzoo.models.registry import register_model
 from deblurzoo.models.video_net import VideoNet
 
 log = logging.getLogger(__name__)
@@ -38,10 +37,11 @@ log = logging.getLogger(__name__)
 
 def load_stage1(net: nn.Module, path: str | Path) -> None:
     """Load stage-1 weights from ``path``: a plain state dict of the stage-1 net, or a Lightning
-    checkpoint of a stage-1 run (:func:`deblurzoo.models.loading.read_net_checkpoint`)."""
+    checkpoint of a stage-1 run (:func:`deblurzoo.models.loading.read_checkpoint`); weights that
+    do not fit ``net`` are refused with the entries that differ named."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"stage1_checkpoint={str(path)!r}: no such file")
-    net.load_state_dict(read_net_checkpoint(path).state_dict)
+    load_weights(net, read_checkpoint(path), "mlfa_stage1")
 
 
 class DualStageMLFA(VideoNet):
@@ -70,6 +70,7 @@ class DualStageMLFA(VideoNet):
         self.stage1 = AtrousDeblurNet(**(stage1 or {}))
         self.stage2 = MLFANet(**(stage2 or {}))
         self.spatial_multiple = math.lcm(self.stage1.spatial_multiple, self.stage2.spatial_multiple)
+        self.min_size = tuple(map(max, self.stage1.min_size, self.stage2.min_size))
         self.quantize_stage1 = quantize_stage1
         # a net rebuilt from a checkpoint of its own gets stage 1 from there: warn only if one
         # without a stage-1 file is trained
@@ -97,11 +98,4 @@ class DualStageMLFA(VideoNet):
         return restored
 
     def forward(self, blur: Tensor) -> Tensor:
-        self.check_size(blur)
         return self.stage2(self.restore_stage1(blur))
-
-
-@register_model("mlfa")
-def mlfa(**kwargs) -> DualStageMLFA:
-    """Brehm et al.'s video model (Table 2 "stage 1+stage 2"): frozen stage 1, then MLFA."""
-    return DualStageMLFA(**kwargs)

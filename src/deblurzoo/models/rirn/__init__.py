@@ -7,10 +7,13 @@ from deblurzoo.models.rirn.ifirnn import IFIRNN
 from deblurzoo.models.rirn.irm import IRM
 from deblurzoo.models.rirn.rdbn import RDBN
 from deblurzoo.models.rirn.recurrent_host import RecurrentHost
+from deblurzoo.models.rirn.spec import SPEC
 from deblurzoo.models.rirn.strcnn import STRCNN
-from deblurzoo.models.rirn.variants import HOSTS, attach_addons, rirn, variant_name
+from deblurzoo.models.rirn.variants import HOSTS, VARIANTS, attach_addons, rirn, variant_name
 
 __all__ = [
+    "SPEC",
+    "VARIANTS",
     "ATB",
     "HOSTS",
     "IRM",

@@ -6,7 +6,7 @@ effect with our ATB" — so ``dtb=False`` (the default) is the host RIRN uses; `
 DTB back for comparison.
 
 No official code exists. Widths and layer order follow ESTRNN's port
-(``reference-implementations.md`` §2.4.3 a, ``zzh-tech/ESTRNN model/STRCNN.py``):
+(``zzh-tech/ESTRNN model/STRCNN.py``; ``docs/reference_code.md``, RIRN hosts):
 
 * a window of ``2m + 1 = 5`` blurry frames stacked on channels (15 ch) →
   conv 5×5 15→64 + ReLU → conv 3×3 64→32, stride 2, + ReLU; concatenated with the fed-back
@@ -18,7 +18,7 @@ No official code exists. Widths and layer order follow ESTRNN's port
   + ReLU → conv 3×3 64→3, without a global residual;
 * zero initial state; frames enter as ``x − 0.5`` and leave as ``out + 0.5``.
 
-DTB, when enabled, follows the STRCNN paper's formulation as SimDeblur has it (§2.4.3 b):
+DTB, when enabled, follows the STRCNN paper's formulation as SimDeblur's port has it:
 ``d = conv5×5(cat(h_n, h̃_{n−1}))`` (128→64, 'same' padding), ``w = clamp(|tanh d| + β, 0, 1)``
 with a learnable scalar ``β`` (init 0), ``h̃_n = w ⊙ h_n + (1 − w) ⊙ h̃_{n−1}``, ``h̃_{−1} = 0``.
 ESTRNN's port differs there: its 5×5 conv is unpadded and the weights are zero-padded back (so
@@ -90,6 +90,7 @@ class STRCNN(RecurrentHost):
     """
 
     spatial_multiple = 2
+    batch_norm_stride = 2  # BNResBlock's BatchNorm, after the encoder's stride-2 conv
 
     def __init__(
         self,
@@ -107,6 +108,7 @@ class STRCNN(RecurrentHost):
             raise ValueError(f"feedback ({feedback}) must lie strictly between 0 and channels")
         m = window // 2
         self.border_frames = (m, m)
+        self.min_frames = window  # a step stacks the 2m + 1 frames around the one it restores
         self.window, self.feedback = window, feedback
         self.feature_channels = channels
         self.hidden_channels = feedback + (channels if dtb else 0)

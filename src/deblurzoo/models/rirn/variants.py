@@ -1,16 +1,17 @@
 """The twenty RIRN models: five hosts, each with and without IRM and ATB (supplementary Table S6).
 
-Every combination is registered under ``<host>[+irm][+atb]`` (``rdbn``, ``rdbn+irm``,
-``rdbn+atb``, ``rdbn+irm+atb``, ...), and ``rirn(host=..., irm=..., atb=...)`` builds any of them
-from switches, which is what ``conf/model/rirn.yaml`` exposes for sweeps.
+Every combination has a factory named ``<host>[+irm][+atb]`` (``rdbn``, ``rdbn+irm``,
+``rdbn+atb``, ``rdbn+irm+atb``, ...; :data:`VARIANTS`), and ``rirn(host=..., irm=..., atb=...)``
+builds any of them from switches, which is what ``conf/model/rirn.yaml`` exposes for sweeps
+(``model.net.host``, ``model.net.irm``, ``model.net.atb``).
 """
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Callable
 
-from deblurzoo.models.registry import register_model
 from deblurzoo.models.rirn.atb import ATB
 from deblurzoo.models.rirn.conv_gru import ConvGRU
 from deblurzoo.models.rirn.conv_lstm import ConvLSTM
@@ -41,7 +42,6 @@ def variant_name(host: str, irm: bool, atb: bool) -> str:
     return host + "+irm" * irm + "+atb" * atb
 
 
-@register_model("rirn")
 def rirn(
     host: str = "ifirnn_c1h1", irm: bool = True, atb: bool = True, **host_kwargs
 ) -> RecurrentHost:
@@ -51,15 +51,19 @@ def rirn(
     return attach_addons(HOSTS[host](**host_kwargs), irm, atb)
 
 
-def _register_variants() -> None:
-    for host, irm, atb in itertools.product(HOSTS, (False, True), (False, True)):
-        name = variant_name(host, irm, atb)
+def _variant(host: str, irm: bool, atb: bool) -> Callable[..., RecurrentHost]:
+    """The factory of one combination; its signature is the host's, whose options it takes."""
 
-        def factory(host=host, irm=irm, atb=atb, **kwargs) -> RecurrentHost:
-            return rirn(host, irm, atb, **kwargs)
+    def factory(**kwargs) -> RecurrentHost:
+        return rirn(host, irm, atb, **kwargs)
 
-        factory.__doc__ = f"{HOSTS[host].__name__} with IRM={irm}, ATB={atb} (RIRN Table S6)."
-        register_model(name)(factory)
+    factory.__signature__ = inspect.signature(HOSTS[host])
+    factory.__doc__ = f"{HOSTS[host].__name__} with IRM={irm}, ATB={atb} (RIRN Table S6)."
+    return factory
 
 
-_register_variants()
+#: ``<host>[+irm][+atb]`` -> its factory, for every host and add-on combination.
+VARIANTS: dict[str, Callable[..., RecurrentHost]] = {
+    variant_name(host, irm, atb): _variant(host, irm, atb)
+    for host, irm, atb in itertools.product(HOSTS, (False, True), (False, True))
+}
