@@ -44,7 +44,7 @@ def test_batch_size_is_per_device_and_ddp_eval_equals_one_process(tmp_path, data
     datamodule.setup("fit")
     per_rank = math.ceil(len(datamodule.train_clips) / 2)  # DistributedSampler's share
     expected_steps = per_rank // cfg.data.batch_size  # data.batch_size clips per device
-    assert torch.load(ckpt, weights_only=False)["global_step"] == expected_steps
+    assert torch.load(ckpt, weights_only=True)["global_step"] == expected_steps
 
     # Evaluation on 3 test sequences in 3 chunks each: 9 chunks, so the sampler of 2 processes
     # pads with a repeated chunk, whose frames must not count twice.

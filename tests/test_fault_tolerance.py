@@ -132,6 +132,6 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(train_c
         cfg.callbacks.nan = {"_target_": f"{__name__}.NanInputAt", "step": steps_per_epoch + 3}
     with pytest.raises(FloatingPointError, match=rf"global step {steps_per_epoch + 3} \(epoch 1"):
         train(cfg)
-    state = torch.load(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt", weights_only=False)
+    state = torch.load(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt", weights_only=True)
     assert state["epoch"] == 0 and state["global_step"] == steps_per_epoch
     assert all(torch.isfinite(w).all() for w in state["state_dict"].values())

@@ -138,7 +138,7 @@ def test_missing_or_unreadable_inputs_fail_before_any_work(tmp_path, checkpoint)
     with pytest.raises(VideoError, match="junk.mov: cannot open as a video"):
         run(f"input={tmp_path / 'junk.mov'}", ckpt)
     (tmp_path / "junk.ckpt").write_text("not a checkpoint")
-    with pytest.raises(CheckpointError, match="junk.ckpt: cannot read as a PyTorch checkpoint"):
+    with pytest.raises(CheckpointError, match="junk.ckpt: not a PyTorch checkpoint"):
         run(frames, f"ckpt_path={tmp_path / 'junk.ckpt'}")
     with pytest.raises(VideoError, match="video='avi': choose one of mp4, mov, mkv, gif"):
         run(frames, ckpt, "video=avi")

@@ -46,7 +46,7 @@ def test_parameter_count_from_tables_1_to_4() -> None:
 
 
 def test_released_variant_matches_the_released_code_count() -> None:
-    """49.21 M without the VAE head and 115.27 M with it (reference-implementations.md §3.3)."""
+    """49.21 M without the VAE head and 115.27 M with it (docs/reference_code.md)."""
     with torch.device("meta"):
         plain = deblurzoo.create_model("kernel_space", variant="released")
         vae = deblurzoo.create_model("kernel_space", variant="released", vae=True)

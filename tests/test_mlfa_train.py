@@ -11,10 +11,13 @@ import pytest
 import torch
 
 from deblurzoo.data import ClipAugment
+from deblurzoo.data.frames import write_frame
 from deblurzoo.eval import evaluate
+from deblurzoo.infer import infer
 from deblurzoo.losses import L1Loss
 from deblurzoo.models.loading import load_net
 from deblurzoo.train import train
+from deblurzoo.utils.job import compose_config as compose
 from tests.conftest import compose_config
 
 STAGE1 = {"width": 4, "num_blocks": 1, "atrous_width": 4, "block_width": 8, "dilations": "[1,2]"}
@@ -32,7 +35,7 @@ RUN = [
 
 
 def _state(ckpt: str, prefix: str) -> dict[str, torch.Tensor]:
-    state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
     return {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
 
 
@@ -47,16 +50,14 @@ def test_stage1_then_stage2_on_the_frozen_stage1(tmp_path: Path, data_dir: Path)
     summary1 = train(cfg1)
     assert summary1["net"]["name"] == "mlfa_stage1" and Path(summary1["ckpt_path"]).is_file()
 
-    overrides = [
+    model = [
         "model=mlfa",
         f"model.net.stage1_checkpoint={summary1['ckpt_path']}",
         *(f"model.net.stage1.{k}={v}" for k, v in STAGE1.items()),
         "model.net.stage2.width=4",
         "model.net.stage2.num_blocks=1",
-        *RUN,
-        "data.clip_len=3",
     ]
-    cfg2 = compose_config("train", tmp_path / "stage2", data_dir, overrides)
+    cfg2 = compose_config("train", tmp_path / "stage2", data_dir, [*model, *RUN, "data.clip_len=3"])
     summary2 = train(cfg2)
     metrics = json.loads((Path(cfg2.paths.output_dir) / "metrics.json").read_text())
     assert metrics["net"]["name"] == "mlfa"
@@ -73,14 +74,19 @@ def test_stage1_then_stage2_on_the_frozen_stage1(tmp_path: Path, data_dir: Path)
     stage2 = _state(summary2["ckpt_path"], "net.stage2.")
     assert any(not torch.equal(fresh[k], stage2[k]) for k in fresh)
 
-    # the stage-2 checkpoint holds stage 1 too: it is used where the stage-1 file is gone
+    # the stage-2 checkpoint holds stage 1 too: it is used where the stage-1 file is gone, by
+    # eval (from the stored config, or from model= naming the file) and infer
     Path(summary1["ckpt_path"]).unlink()
-    cfg = compose_config(
-        "eval", tmp_path / "eval", data_dir, ["logger=none", f"ckpt_path={summary2['ckpt_path']}"]
-    )
-    assert evaluate(cfg)["restored"] == pytest.approx(summary2["restored"], abs=1e-6)
+    ckpt = f"ckpt_path={summary2['ckpt_path']}"
+    for extra in ([], model):
+        cfg = compose_config("eval", tmp_path / "eval", data_dir, ["logger=none", ckpt, *extra])
+        assert evaluate(cfg)["restored"] == pytest.approx(summary2["restored"], abs=1e-6)
     rebuilt = load_net(summary2["ckpt_path"]).stage1.state_dict()
     assert all(torch.equal(trained1[k], rebuilt[k]) for k in trained1)
+    for i in range(3):
+        write_frame(tmp_path / "frames" / f"{i}.png", torch.rand(3, 32, 32))
+    args = [f"input={tmp_path / 'frames'}", ckpt, "video=null", "progress=false"]
+    assert infer(compose("infer", args, tmp_path / "infer"))["frames"] == 3
 
 
 @pytest.mark.parametrize("dataset", ["reds", "gopro"])

@@ -8,7 +8,7 @@ import json
 import torch
 from hydra import compose, initialize_config_dir
 
-from deblurzoo.utils.checkpoints import stored_run_info
+from deblurzoo.models.loading import read_checkpoint
 from deblurzoo.utils.job import CONFIG_DIR
 from tests.test_fault_tolerance import KILLER
 from tests.test_train import cli
@@ -42,10 +42,10 @@ def test_requeued_job_continues_its_checkpoint_and_wandb_run(tmp_path, data_dir)
     cli("train", *job, KILLER, "+callbacks.kill.epoch=1", log_dir=tmp_path, data_dir=data_dir,
         check=False)  # fmt: skip
     last = tmp_path / "job" / "checkpoints" / "last.ckpt"
-    wandb_id = stored_run_info(last)["wandb_id"]
+    wandb_id = read_checkpoint(last).run_info["wandb_id"]
     cli("train", *job, log_dir=tmp_path, data_dir=data_dir)
-    state = torch.load(last, weights_only=False)
+    state = torch.load(last, weights_only=True)
     assert state["epoch"] == 1 and state["global_step"] == 2 * 7  # epoch 0 was not redone
-    assert stored_run_info(last)["wandb_id"] == wandb_id
+    assert read_checkpoint(last).run_info["wandb_id"] == wandb_id
     runs = {p.name.rsplit("-", 1)[-1] for p in (tmp_path / "job" / "wandb").glob("offline-run-*")}
     assert runs == {wandb_id}  # both attempts logged to the same wandb run

@@ -6,6 +6,11 @@ checkpoint: video restoration or kernel-space encoding) and its network are rebu
 checkpoint unless ``model=`` is given::
 
     deblurzoo-eval ckpt_path=logs/train/runs/<date>/checkpoints/last.ckpt data=gopro data.root=...
+
+The checkpoint is read once (:func:`deblurzoo.models.loading.read_checkpoint`, which refuses a
+file holding anything but tensors and plain containers): the task is built from its stored
+class and hyper-parameters, its net without the files it would load initial weights from
+(:func:`~deblurzoo.models.loading.rebuild_config`), and given the checkpoint's weights.
 """
 
 from __future__ import annotations
@@ -14,33 +19,68 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from deblurzoo.callbacks import FrameWriter, RestoredClip
-from deblurzoo.models.loading import read_net_checkpoint, rebuild_config
+from deblurzoo.models.loading import (
+    Checkpoint,
+    CheckpointError,
+    load_weights,
+    read_checkpoint,
+    rebuild_config,
+)
 from deblurzoo.tasks import VideoRestorationModule
-from deblurzoo.utils.checkpoints import resolve_ckpt_path, stored_run_info
+from deblurzoo.utils.checkpoints import resolve_ckpt_path
 from deblurzoo.utils.instantiate import instantiate_loggers
 from deblurzoo.utils.job import CONFIG_DIR, run_job, test_and_report
 from deblurzoo.utils.provenance import log_provenance, run_tags
 
 
+def stored_task(checkpoint: Checkpoint) -> type[VideoRestorationModule]:
+    """The task class :class:`deblurzoo.callbacks.RunInfo` stored in ``checkpoint`` (older
+    checkpoints store none: video restoration). Only the zoo's own tasks are built, so the file
+    cannot name other code to run."""
+    name = checkpoint.run_info.get("task")
+    if name is None:
+        return VideoRestorationModule
+    tasks = {
+        f"{task.__module__}.{task.__qualname__}": task
+        for task in (VideoRestorationModule, *VideoRestorationModule.__subclasses__())
+    }
+    if name not in tasks:
+        raise CheckpointError(
+            f"{checkpoint.path}: stored task {name!r} is none of the zoo's ({', '.join(tasks)})"
+        )
+    return tasks[name]
+
+
+def build_task(cfg: DictConfig, checkpoint: Checkpoint) -> VideoRestorationModule:
+    """The task ``cfg.model`` configures, else the one stored in ``checkpoint`` under the eval
+    protocol ``cfg.eval``; its net rebuilt without weight files and given the checkpoint's
+    weights."""
+    if cfg.get("model"):
+        task = cfg.model.copy()
+        task.net = rebuild_config(OmegaConf.to_container(cfg.model.net, resolve=True))
+        model = hydra.utils.instantiate(task)
+    else:
+        if checkpoint.config is None:
+            raise CheckpointError(
+                f"{checkpoint.path}: a bare state dict stores no task; name the model "
+                "(e.g. model=ifirnn_c1h1)"
+            )
+        net = rebuild_config(checkpoint.config)
+        model = stored_task(checkpoint)(
+            **{**checkpoint.hyper_parameters, "net": net, "protocol": cfg.eval}
+        )
+    load_weights(model.net, checkpoint, model.hparams.net["name"])
+    return model
+
+
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Test ``cfg.ckpt_path`` on ``cfg.data`` under the protocol ``cfg.eval``."""
     ckpt_path = resolve_ckpt_path(cfg.ckpt_path, Path(cfg.paths.log_dir) / "train")
+    model = build_task(cfg, read_checkpoint(ckpt_path))
     datamodule = hydra.utils.instantiate(cfg.data)
-    if cfg.get("model"):
-        model = hydra.utils.instantiate(cfg.model)
-    else:
-        task = stored_run_info(ckpt_path).get("task")  # absent from older checkpoints
-        task_class = hydra.utils.get_class(task) if task else VideoRestorationModule
-        model = task_class.load_from_checkpoint(
-            ckpt_path,
-            map_location="cpu",
-            weights_only=False,
-            protocol=cfg.eval,
-            net=rebuild_config(read_net_checkpoint(ckpt_path).config),
-        )
     net = model.hparams.net
     loggers = instantiate_loggers(cfg.get("logger"), tags=run_tags(cfg, net))
     callbacks = [RestoredClip(cfg.paths.output_dir)]
@@ -48,7 +88,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         callbacks.append(FrameWriter(Path(cfg.paths.output_dir) / "frames"))
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     log_provenance(loggers, cfg, model, net)
-    return test_and_report(trainer, model, datamodule, cfg, ckpt_path)
+    return test_and_report(trainer, model, datamodule, cfg, ckpt_path, restore=False)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="eval")

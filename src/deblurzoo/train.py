@@ -8,7 +8,10 @@ Examples::
     deblurzoo-train trainer=ddp trainer.devices=2     # 2 GPUs, data.batch_size per GPU
 
 A job that finds ``checkpoints/last.ckpt`` in its own output directory (a SLURM job requeued
-after its time limit) continues from it and from its wandb run.
+after its time limit) continues from it and from its wandb run. The checkpoint resumed from is
+read by :func:`deblurzoo.models.loading.read_checkpoint` (which refuses a file holding anything
+but tensors and plain containers) for the wandb run, then restored by Lightning, which unpickles
+it with ``weights_only=True`` too.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import lightning as L
 from omegaconf import DictConfig
 
 from deblurzoo.callbacks import RestoredClip, RngState, RunInfo
-from deblurzoo.utils.checkpoints import resolve_ckpt_path, stored_run_info
+from deblurzoo.models.loading import read_checkpoint
+from deblurzoo.utils.checkpoints import resolve_ckpt_path
 from deblurzoo.utils.instantiate import instantiate_callbacks, instantiate_loggers
 from deblurzoo.utils.job import CONFIG_DIR, run_job, test_and_report
 from deblurzoo.utils.provenance import log_provenance, run_tags
@@ -39,9 +43,9 @@ def train(cfg: DictConfig) -> dict[str, Any] | None:
         own_dir=cfg.paths.output_dir,
         required=False,
     )
+    wandb_id = read_checkpoint(ckpt_path).run_info.get("wandb_id") if ckpt_path else None
     datamodule = hydra.utils.instantiate(cfg.data)
     model = hydra.utils.instantiate(cfg.model)
-    wandb_id = stored_run_info(ckpt_path).get("wandb_id") if ckpt_path else None
     net = model.hparams.net
     loggers = instantiate_loggers(cfg.get("logger"), wandb_id, tags=run_tags(cfg, net))
     callbacks = instantiate_callbacks(cfg.get("callbacks"), with_logger=bool(loggers))
@@ -49,7 +53,7 @@ def train(cfg: DictConfig) -> dict[str, Any] | None:
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     log_provenance(loggers, cfg, model, net)
     if cfg.train:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     if not cfg.test:
         return None
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""

@@ -1,26 +1,41 @@
-"""Building a registered model from a checkpoint file, for inference outside the trainer.
+"""The zoo's one reader of checkpoint files, and building a registered model from one.
+
+Every command that opens a checkpoint reads it here, once (:func:`read_checkpoint`): resuming a
+training run (the wandb run stored by :class:`deblurzoo.callbacks.RunInfo`,
+``src/deblurzoo/train.py``), ``deblurzoo-eval`` (the task's class, hyper-parameters and weights,
+``src/deblurzoo/eval.py``), ``deblurzoo-infer`` (:func:`load_net`), the kernel-space applications
+(:func:`deblurzoo.kernel_space.load_kernel_space`), MLFA's stage 1
+(:func:`deblurzoo.models.mlfa.two_stage.load_stage1`) and the notebooks. Lightning reads a
+checkpoint itself only to resume a fit and to test the best checkpoint of a fit, with
+``weights_only=True`` too (``trainer.fit``/``trainer.test`` in ``src/deblurzoo/train.py`` and
+``src/deblurzoo/utils/job.py``).
 
 Two kinds of file are read:
 
 * a Lightning checkpoint of a zoo task: the net's weights under ``state_dict`` with the
-  ``net.`` prefix, and the model config the task stored under ``hyper_parameters["net"]``
-  (``{"name": <registered model>, **kwargs}``, see
+  ``net.`` prefix, and the task's hyper-parameters under ``hyper_parameters``, among them the
+  model config (``"net": {"name": <registered model>, **kwargs}``, see
   :class:`deblurzoo.tasks.VideoRestorationModule`), so the file alone rebuilds the net;
 * a bare state dict of the net (``torch.save(net.state_dict(), path)``; a ``net.`` prefix on
   every key, as a whole task's state dict has, is removed), which needs the model config given.
 
-Files are unpickled with ``weights_only=True``: checkpoints hold only tensors and plain
-containers, and a file that needs more is refused rather than run. A config given by the caller
-replaces the stored one (``model=`` on the command line). Weights must match the built net
-exactly; a mismatch is reported with the missing, unexpected and differently shaped entries.
+Files are unpickled with ``weights_only=True`` only: the zoo's checkpoints (optimizer, scheduler
+and callback states included) hold tensors and plain containers. A file that needs more, such as
+pickled functions or class instances, which could run code as they are unpickled, is refused with
+the objects named and is never loaded. Every error is a :class:`CheckpointError` naming the file:
+missing, truncated or corrupted, not a checkpoint, holding arbitrary objects, or holding weights
+that do not fit the model (the entries that differ named, and the model they were saved from).
+A config given by the caller replaces the stored one (``model=`` on the command line).
 
 A net rebuilt from a checkpoint takes every weight from it, so the config keys that only load
-initial weights from another file (:data:`WEIGHT_FILE_KEYS`) are dropped: those files need not
-exist where the checkpoint is used.
+initial weights from another file (the spec's ``weight_file_keys``,
+:class:`deblurzoo.models.ModelSpec`) are dropped: those files need not exist where the
+checkpoint is used.
 """
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,43 +44,59 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from deblurzoo.models.registry import create_model
+from deblurzoo.models.registry import create_model, model_spec
+from deblurzoo.utils.checkpoints import RUN_KEY
 
 LIGHTNING_PREFIX = "net."
-_SHOWN = 5  # entries of each kind named in a mismatch error
-#: Model keyword arguments that load initial weights from a local file: MemDeblur's ImageNet
-#: ResNet stage and the two-stage MLFA's trained stage 1.
-WEIGHT_FILE_KEYS = ("pretrained_path", "stage1_checkpoint")
+#: The first bytes of every file ``torch.save`` writes: a zip archive (the format since torch 1.6).
+ZIP_MAGIC = b"PK\x03\x04"
+_SHOWN = 5  # entries of each kind named in an error
 
 
 class CheckpointError(ValueError):
     """A checkpoint cannot be read or does not fit the model; the message names the file."""
 
 
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """The checkpoint file does not exist."""
+
+
 @dataclass(frozen=True)
-class NetCheckpoint:
-    """The net's weights in a checkpoint file and the model config stored with them (``None``
-    for a bare state dict)."""
+class Checkpoint:
+    """What the zoo uses of a checkpoint file.
+
+    Attributes:
+        path: the file.
+        state_dict: the net's weights (keys without the ``net.`` prefix).
+        hyper_parameters: the task's hyper-parameters; empty for a bare state dict.
+        run_info: what :class:`deblurzoo.callbacks.RunInfo` stored (the wandb run, the task's
+            class); empty if nothing.
+    """
 
     path: Path
     state_dict: dict[str, Tensor]
-    config: dict[str, Any] | None
+    hyper_parameters: dict[str, Any]
+    run_info: dict[str, Any]
+
+    @property
+    def config(self) -> dict[str, Any] | None:
+        """The model config stored with the weights; ``None`` for a bare state dict."""
+        net = self.hyper_parameters.get("net")
+        return dict(net) if net is not None else None
 
 
-def read_net_checkpoint(path: str | Path) -> NetCheckpoint:
-    """Read the net's weights and stored config from ``path`` (see the module docstring)."""
+def read_checkpoint(path: str | Path) -> Checkpoint:
+    """Read ``path`` once (see the module docstring); the tensors are memory-mapped."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"ckpt_path={str(path)!r}: no such checkpoint file")
-    try:
-        content = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as err:  # torch raises several kinds for a file that is no checkpoint
-        raise CheckpointError(f"{path}: cannot read as a PyTorch checkpoint ({err})") from err
+        raise CheckpointNotFoundError(f"{path}: no such checkpoint file")
+    content = _load(path)
     if not isinstance(content, Mapping):
         raise CheckpointError(f"{path}: holds a {type(content).__name__}, not a state dict")
-    config = None
+    hyper_parameters, run_info = {}, {}
     if isinstance(content.get("state_dict"), Mapping):  # a Lightning checkpoint
-        config = (content.get("hyper_parameters") or {}).get("net")
+        hyper_parameters = dict(content.get("hyper_parameters") or {})
+        run_info = dict(content.get(RUN_KEY) or {})
         state = {
             key.removeprefix(LIGHTNING_PREFIX): value
             for key, value in content["state_dict"].items()
@@ -86,18 +117,47 @@ def read_net_checkpoint(path: str | Path) -> NetCheckpoint:
             f"{path}: not a state dict of tensors"
             + (f" (entries {', '.join(map(repr, bad[:_SHOWN]))} are not tensors)" if bad else "")
         )
-    return NetCheckpoint(path, state, dict(config) if config is not None else None)
+    return Checkpoint(path, state, hyper_parameters, run_info)
+
+
+def _load(path: Path) -> Any:
+    """``torch.load(path, weights_only=True)``, each way it can fail told apart."""
+    with path.open("rb") as file:
+        head = file.read(len(ZIP_MAGIC))
+    if head != ZIP_MAGIC:
+        raise CheckpointError(
+            f"{path}: not a PyTorch checkpoint (torch.save writes a zip archive; this file "
+            f"starts with {head!r})"
+        )
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except pickle.UnpicklingError as err:  # the weights-only unpickler met something else
+        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        if not unsafe:
+            raise CheckpointError(f"{path}: cannot unpickle its content ({err})") from err
+        raise CheckpointError(
+            f"{path} holds arbitrary Python objects ({', '.join(unsafe[:_SHOWN])}), which could "
+            "run code as they are unpickled: not loaded, for safety (a checkpoint of the zoo "
+            "holds only tensors and plain containers)"
+        ) from None
+    except RuntimeError as err:  # the zip reader's
+        reason = str(err).partition(". ")[0]
+        raise CheckpointError(
+            f"{path}: truncated or corrupted, cannot read as a PyTorch checkpoint ({reason})"
+        ) from err
 
 
 def rebuild_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """A model config for a net whose weights all come from a checkpoint: ``config`` without
-    its :data:`WEIGHT_FILE_KEYS`."""
-    return {key: value for key, value in config.items() if key not in WEIGHT_FILE_KEYS}
+    the options its spec names as loading initial weights from a file (``weight_file_keys``)."""
+    dropped = model_spec(config["name"]).weight_file_keys
+    return {key: value for key, value in config.items() if key not in dropped}
 
 
-def load_weights(net: nn.Module, checkpoint: NetCheckpoint, name: str) -> None:
+def load_weights(net: nn.Module, checkpoint: Checkpoint, name: str) -> None:
     """Load ``checkpoint``'s weights into ``net`` (the registered model ``name``), refusing any
-    mismatch with the entries that differ named."""
+    mismatch with the entries that differ named, and the model the weights were saved from when
+    the checkpoint stores another."""
     expected = net.state_dict()
     given = checkpoint.state_dict
     missing = [key for key in expected if key not in given]
@@ -117,17 +177,19 @@ def load_weights(net: nn.Module, checkpoint: NetCheckpoint, name: str) -> None:
         if keys
     ]
     if problems:
+        saved = (checkpoint.config or {}).get("name", name)
+        origin = f" (weights of model {saved!r})" if saved != name else ""
         raise CheckpointError(
-            f"{checkpoint.path} does not match model {name!r}: " + "; ".join(problems)
+            f"{checkpoint.path}{origin} does not match model {name!r}: " + "; ".join(problems)
             + " (was it saved from another model or with other widths? set model= to its config)"
         )  # fmt: skip
     net.load_state_dict(given)
 
 
-def load_net(ckpt_path: str | Path, config: Mapping[str, Any] | None = None) -> nn.Module:
-    """The registered model of ``config`` (else the config stored in the checkpoint) with the
-    checkpoint's weights, on the CPU in eval mode."""
-    checkpoint = read_net_checkpoint(ckpt_path)
+def rebuild_net(checkpoint: Checkpoint, config: Mapping[str, Any] | None = None) -> nn.Module:
+    """The registered model of ``config`` (else the config stored in ``checkpoint``), built
+    without its weight files (:func:`rebuild_config`), with the checkpoint's weights, on the CPU
+    in eval mode."""
     config = dict(config) if config is not None else checkpoint.config
     if config is None:
         raise CheckpointError(
@@ -139,3 +201,8 @@ def load_net(ckpt_path: str | Path, config: Mapping[str, Any] | None = None) -> 
     net = create_model(**rebuild_config(config))
     load_weights(net, checkpoint, config["name"])
     return net.eval()
+
+
+def load_net(ckpt_path: str | Path, config: Mapping[str, Any] | None = None) -> nn.Module:
+    """:func:`rebuild_net` of the checkpoint file ``ckpt_path``."""
+    return rebuild_net(read_checkpoint(ckpt_path), config)

@@ -1,14 +1,14 @@
-"""Finding the checkpoint to resume from and what it remembers about its run."""
+"""Finding the checkpoint a job starts from; the key its run's identity is stored under (read by
+:func:`deblurzoo.models.loading.read_checkpoint`)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-import torch
-
 log = logging.getLogger(__name__)
 
+#: Where :class:`deblurzoo.callbacks.RunInfo` keeps a run's identity in its checkpoints.
 RUN_KEY = "deblurzoo_run"
 
 
@@ -51,9 +51,3 @@ def resolve_ckpt_path(
     if not path.is_file():
         raise FileNotFoundError(f"ckpt_path={ckpt_path}: no such checkpoint file")
     return path
-
-
-def stored_run_info(ckpt_path: Path) -> dict:
-    """What :class:`deblurzoo.callbacks.RunInfo` stored in the checkpoint (empty if nothing)."""
-    checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False, mmap=True)
-    return checkpoint.get(RUN_KEY, {})

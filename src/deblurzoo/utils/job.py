@@ -39,12 +39,18 @@ def test_and_report(
     datamodule: LightningDataModule,
     cfg: DictConfig,
     ckpt_path: str | Path | None,
+    *,
+    restore: bool = True,
     **context: Any,
 ) -> dict[str, Any]:
-    """Score the test split (restored and blurry input), write ``metrics.json`` and
-    ``metrics_per_sequence.csv`` to the run's output directory and log the per-sequence table;
-    ``context`` adds entries to the summary (e.g. the best validation PSNR)."""
-    trainer.test(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    """Score the test split (restored and blurry input) with the weights of ``ckpt_path``, write
+    ``metrics.json`` (which records ``ckpt_path``) and ``metrics_per_sequence.csv`` to the run's
+    output directory and log the per-sequence table; ``context`` adds entries to the summary
+    (e.g. the best validation PSNR). Lightning restores ``ckpt_path`` into ``model`` with
+    ``weights_only=True`` unless ``restore`` is false: ``model`` holds its weights already
+    (``deblurzoo-eval`` loads them from the one read of the file)."""
+    restored_from = ckpt_path if restore else None
+    trainer.test(model, datamodule=datamodule, ckpt_path=restored_from, weights_only=True)
     summary = summarize(
         model.test_results,
         datamodule.sequence_names("test"),
