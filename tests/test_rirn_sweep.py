@@ -16,8 +16,8 @@ from tests.conftest import TINY_DATA
 def test_twenty_job_multirun(tmp_path, data_dir) -> None:
     command = [
         sys.executable, "-m", "deblurzoo.train", "-m", "model=rirn",
-        "model.host=ifirnn_c1h1,strcnn,rdbn,conv_gru,conv_lstm",
-        "model.irm=true,false", "model.atb=true,false",
+        "model.net.host=ifirnn_c1h1,strcnn,rdbn,conv_gru,conv_lstm",
+        "model.net.irm=true,false", "model.net.atb=true,false",
         "data=synthetic", "debug=fdr", "task_name=rirn_sweep", "callbacks.progress_bar=null",
         f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}", *TINY_DATA,
         "data.clip_len=6", "data.eval_chunk_len=10", "data.eval_chunk_overlap=4",  # STRCNN's window

@@ -16,7 +16,8 @@ def test_wandb_run_records_what_comparisons_need(train_cfg) -> None:
         summary = train(cfg)
         run = wandb.run
         assert run.group == "width_sweep" and run.job_type == "train"
-        assert set(run.tags) >= {"ifirnn_c1h1", "synthetic", "residual"}  # model, data, switch
+        # family, model, an option off its default (conf/model/ifirnn_c1h1_small.yaml), data
+        assert set(run.tags) >= {"rirn", "ifirnn_c1h1", "residual=True", "synthetic"}
         config = run.config
         assert config["model"]["net"]["name"] == "ifirnn_c1h1"  # the resolved config
         assert config["params/total"] > 0 and config["git_revision"]

@@ -1,10 +1,10 @@
 """Finished runs as a table, one row per run: from the run directories (offline) or from wandb.
 
-Both sources give the same columns: the run directory, the net's registry entry (``name`` and its
-switches, e.g. ``host``, ``irm``, ``atb``), the job's command-line overrides (``seed``,
-``model.optimizer.lr``, ... as strings), the best validation PSNR (``val_psnr``) and the
-restored and blurry frame-mean PSNR/SSIM on the test split (``psnr``, ``ssim``, ``blurry_psnr``,
-``blurry_ssim``). Used by the ablation notebooks::
+Both sources give the same columns: the run directory, the net's registry entry (``model.net``:
+``name`` and its options, e.g. RIRN's ``host``, ``irm``, ``atb``), the job's command-line
+overrides (``seed``, ``model.optimizer.lr``, ... as strings), the best validation PSNR
+(``val_psnr``) and the restored and blurry frame-mean PSNR/SSIM on the test split (``psnr``,
+``ssim``, ``blurry_psnr``, ``blurry_ssim``). Used by the ablation notebooks::
 
     runs = load_runs("logs/rirn_gopro/multiruns/2026-11-22_10-00-00")   # one sweep, offline
     runs = load_group("rirn_gopro")                    # every run of the group under logs/

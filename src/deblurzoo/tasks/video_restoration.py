@@ -38,8 +38,6 @@ class VideoRestorationModule(LightningModule):
             and ``temporal_reverse``, the test-time ensemble of :mod:`deblurzoo.ensemble` that
             validation, test and :meth:`forward` apply (training steps never do).
         num_sample_frames: frames of the first validation chunk logged as blur | restored | sharp.
-        net_overrides: further keyword arguments of the registry entry, so a model config can
-            expose the net's switches at its top level (``model=rirn model.host=rdbn``).
     """
 
     def __init__(
@@ -50,10 +48,9 @@ class VideoRestorationModule(LightningModule):
         loss: nn.Module | None = None,
         protocol: Mapping[str, Any] | None = None,
         num_sample_frames: int = 4,
-        **net_overrides: Any,
     ) -> None:
         super().__init__()
-        net, protocol = _plain({**net, **net_overrides}), _plain(protocol or {})
+        net, protocol = _plain(net), _plain(protocol or {})
         self.save_hyperparameters(
             {"net": net, "protocol": protocol, "num_sample_frames": num_sample_frames}
         )

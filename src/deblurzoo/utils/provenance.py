@@ -13,7 +13,7 @@ from lightning.pytorch.loggers import Logger, WandbLogger
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from deblurzoo.models import list_models
+from deblurzoo.models import model_spec
 
 
 def git_revision() -> str:
@@ -53,18 +53,19 @@ def job_overrides() -> list[str]:
 
 
 def run_tags(cfg: DictConfig, net: Mapping[str, Any]) -> list[str]:
-    """``cfg.tags``, then the model, the dataset and the add-ons, for filtering runs in wandb.
-
-    The model is the registry name split at ``+`` (``rdbn+irm`` gives ``rdbn``, ``irm``) plus
-    any switch naming a registered model (RIRN's ``host``); add-ons are the switches that are on
-    (``irm``, ``atb``); the dataset is the ``data`` group's choice.
-    """
-    registered = set(list_models())
-    tags = [*cfg.get("tags", []), *str(net["name"]).split("+")]
-    tags += [value for value in net.values() if isinstance(value, str) and value in registered]
+    """``cfg.tags``, then the model's family and registered name, the options of the registry
+    entry ``net`` that differ from its defaults (``irm=False``; scalars only, from the family's
+    :class:`~deblurzoo.models.ModelSpec`) and the dataset (the ``data`` group's choice), for
+    filtering runs in wandb."""
+    spec = model_spec(net["name"])
+    tags = [*cfg.get("tags", []), spec.family, net["name"]]
+    tags += [
+        f"{key}={value}"
+        for key, value in spec.changed_options(net).items()
+        if isinstance(value, str | int | float | bool) or value is None
+    ]
     if HydraConfig.initialized():
         tags.append(HydraConfig.get().runtime.choices.get("data"))
-    tags += [key for key, value in net.items() if value is True]
     return list(dict.fromkeys(str(tag) for tag in tags if tag))
 
 
