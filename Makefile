@@ -30,8 +30,8 @@ test-full: install ## run every test, the slow ones included
 lint: install ## ruff over the package and the tests
 	$(VENV)/bin/ruff check src tests
 
-bench: install ## benchmarks into docs/benchmarks.md, one CPU thread (BENCH_ARGS=--full: every model)
-	OMP_NUM_THREADS=1 $(VENV)/bin/deblurzoo-bench $(BENCH_ARGS) --write docs/benchmarks.md
+bench: install ## benchmarks into docs/benchmarks.md, one CPU thread (BENCH_ARGS=full=true: every model)
+	OMP_NUM_THREADS=1 $(VENV)/bin/deblurzoo-bench $(BENCH_ARGS) write=docs/benchmarks.md
 
 clean-logs: ## delete training logs and runs
 	rm -rf logs

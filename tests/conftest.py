@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -72,3 +75,20 @@ def train_cfg(tmp_path: Path, data_dir: Path):
         )
 
     return make
+
+
+@pytest.fixture
+def run_command(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Runs a Hydra command's ``main`` in this process as ``<command> *overrides`` would: its
+    errors raised as they are (not reported by Hydra), the root logger that Hydra's job logging
+    configures restored after the test."""
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "1")
+
+    def run(main: Callable[[], None], *overrides: str) -> None:
+        monkeypatch.setattr(sys, "argv", [main.__module__, *overrides])
+        main()
+
+    return run

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from hydra import compose, initialize_config_dir
 
 from deblurzoo.data.frames import write_frame
 from deblurzoo.kernel_space import (
@@ -26,6 +27,7 @@ from deblurzoo.kernel_space import warm_start as warm_start_cli
 from deblurzoo.kernel_space.warm_start import WarmStartComparison
 from deblurzoo.models.kernel_space import KernelSpace
 from deblurzoo.train import train
+from deblurzoo.utils.job import CONFIG_DIR
 from tests.test_kernel_space import TINY, kernel_space_run  # noqa: F401  (session fixture)
 
 TINY_DEBLUR = DeblurConfig(
@@ -57,29 +59,23 @@ def test_transfer_blur_applies_the_source_kernel(frozen_net) -> None:
         transfer_blur(frozen_net, source_sharp, source_blurry, torch.rand(3, 256, 128))
 
 
-def test_blur_transfer_cli_writes_the_targets(checkpoint: Path, tmp_path: Path, capsys) -> None:
+def test_blur_transfer_cli_writes_the_targets(
+    checkpoint: Path, tmp_path: Path, monkeypatch, run_command, capsys
+) -> None:
     frames = {name: torch.rand(3, 40, 48) for name in ("src_sharp", "src_blur", "t0", "t1")}
     for name, frame in frames.items():
         write_frame(tmp_path / ("targets" if name.startswith("t") else "") / f"{name}.png", frame)
-    args = [
-        str(checkpoint),
-        "--source-sharp",
-        str(tmp_path / "src_sharp.png"),
-        "--source-blurry",
-        str(tmp_path / "src_blur.png"),
-        "--target",
-        str(tmp_path / "targets"),
-        "--output",
-        str(tmp_path / "out"),
-        "--crop",
-        "32",
-        "32",
-    ]
-    assert transfer_cli.main(args) == 0
+    monkeypatch.chdir(tmp_path)  # relative paths; nothing but the output is written
+    args = [f"ckpt_path={checkpoint}", "source_sharp=src_sharp.png", "source_blurry=src_blur.png",
+            "target=targets", "crop=[32,32]"]  # fmt: skip
+    run_command(transfer_cli.main, *args, "output=out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["t0.png", "t1.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "out", "src_blur.png", "src_sharp.png", "targets"
+    ]  # fmt: skip
     assert "encoding fidelity: PSNR of B(x, E(x, y)) vs y =" in capsys.readouterr().out
     with pytest.raises(ValueError, match="holds target frames"):
-        transfer_cli.main([*args[:-5], "--output", str(tmp_path / "targets")])
+        run_command(transfer_cli.main, *args, "output=targets")
 
 
 def test_augmentation_blurs_sharp_clips_with_other_clips_kernels(checkpoint: Path) -> None:
@@ -101,7 +97,7 @@ def test_augmentation_blurs_sharp_clips_with_other_clips_kernels(checkpoint: Pat
         augment({k: v[:1] for k, v in batch.items()})
     with pytest.raises(ValueError, match=r"p must be in \[0, 1\]"):
         BlurTransferAugment(checkpoint, p=1.5)
-    with pytest.raises(FileNotFoundError, match="no such file"):
+    with pytest.raises(FileNotFoundError, match="missing.ckpt: no such checkpoint file"):
         BlurTransferAugment("missing.ckpt")
 
 
@@ -206,14 +202,24 @@ def test_equal_quality_and_saving() -> None:
     assert "| warm | 100 | 30.45 | 1.0 |" in comparison.table()
 
 
-def test_warm_start_command(checkpoint: Path, data_dir: Path, tmp_path: Path, capsys) -> None:
+def test_warm_start_command(
+    checkpoint: Path, data_dir: Path, tmp_path: Path, run_command, capsys
+) -> None:
     sequence = next((data_dir / "synthetic_gopro" / "test").iterdir())
     out = tmp_path / "warm.json"
-    args = [str(checkpoint), "--blurry", str(sequence / "blur_gamma"), "--sharp",
-            str(sequence / "sharp"), "--frames", "2", "--iters", "2", "--warmup-iters", "1",
-            "--warm-iters", "1", "2", "--image-channels", "8", "--kernel-channels", "4",
-            "--json", str(out)]  # fmt: skip
-    assert warm_start_cli.main(args) == 0
+    run_command(
+        warm_start_cli.main, f"ckpt_path={checkpoint}",
+        f"blurry={sequence / 'blur_gamma'}", f"sharp={sequence / 'sharp'}", "frames=2",
+        "deblur.num_iters=2", "deblur.warmup_iters=1", "warm_iters=[1,2]",
+        "deblur.image_channels=8", "deblur.kernel_channels=4", f"json={out}",
+    )  # fmt: skip
     printed = capsys.readouterr().out
     assert "| cold | 3 |" in printed  # a warm-up step (no warm-up kernel) and 2 joint steps
     assert set(json.loads(out.read_text())["warm_psnr"]) == {"1", "2"}
+
+
+def test_warm_start_config_shows_the_deblur_defaults() -> None:
+    """conf/warm_start.yaml lists DeblurConfig's own defaults for the fields it shows."""
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        deblur = compose("warm_start").deblur
+    assert DeblurConfig(**deblur) == DeblurConfig()

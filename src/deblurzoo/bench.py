@@ -2,18 +2,19 @@
 takes, as a Markdown document (``make bench`` writes ``docs/benchmarks.md``).
 
 Every measurement runs in a fresh worker process (a model's allocations, caches and threads
-never leak into the next cell). The sections (``--sections``, all by default):
+never leak into the next cell). The options are ``conf/bench.yaml``'s; the sections
+(``sections``, all by default):
 
-* ``speed`` — inference ms per restored frame on the CPU at ``--size`` (256×256): random weights,
-  eval mode, no gradients, a clip of ``--speed-frames`` frames plus the net's border frames,
-  one warm-up pass on a one-frame clip, then the median of ``--repeats`` passes. With a GPU
-  also at 720×1280 in fp32 and under bf16 autocast (``--gpu-frames`` frames), next to the
+* ``speed`` — inference ms per restored frame on the CPU at ``size`` (256×256): random weights,
+  eval mode, no gradients, a clip of ``speed_frames`` frames plus the net's border frames,
+  one warm-up pass on a one-frame clip, then the median of ``repeats`` passes. With a GPU
+  also at 720×1280 in fp32 and under bf16 autocast (``gpu_frames`` frames), next to the
   runtimes the papers report.
 * ``options`` — the same measurement with ``channels_last`` weights and inputs, under bf16
-  autocast and (``--full``) compiled with ``torch.compile``, for ``--option-models``.
-* ``memory`` — peak memory of inference as the clip grows (``--frames``, 25/50/100) for the
+  autocast and (``full=true``) compiled with ``torch.compile``, for ``option_models``.
+* ``memory`` — peak memory of inference as the clip grows (``frames``, 25/50/100) for the
   recurrent models: **whole** (the clip made up front and fed in one forward, as the papers
-  evaluate) against **chunked** (:func:`deblurzoo.inference.restore_frames` over frames made
+  evaluate) against **chunked** (:func:`deblurzoo.restoration.restore_frames` over frames made
   as they are sliced, the way frames read from disk arrive), the rise of the worker's peak
   resident memory (CPU, with glibc's ``mmap`` threshold fixed: :data:`MEMORY_WORKER_ENV`;
   CUDA's peak allocation on a GPU) above its level once the model (and a whole clip) exist.
@@ -24,14 +25,13 @@ never leak into the next cell). The sections (``--sections``, all by default):
 * ``data`` — clips/s the training DataLoader delivers with 0, 1 and 2 workers, against the
   clips/s the training step consumes.
 
-    deblurzoo-bench --write docs/benchmarks.md          # the quick default (make bench)
-    deblurzoo-bench --full --write docs/benchmarks.md   # every recurrent model, torch.compile
-    deblurzoo-bench memdeblur --sections memory --net memory_length=null
+    deblurzoo-bench write=docs/benchmarks.md             # the quick default (make bench)
+    deblurzoo-bench full=true write=docs/benchmarks.md   # every recurrent model, torch.compile
+    deblurzoo-bench models=[memdeblur] sections=[memory] +net.memory_length=null
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -42,22 +42,19 @@ import tempfile
 import time
 from contextlib import nullcontext
 from pathlib import Path
+from types import SimpleNamespace
 
+import hydra
 import torch
-from omegaconf import OmegaConf
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 
-from deblurzoo.inference import restore_frames
-from deblurzoo.models import VideoNet, create_model, list_models, restore
+from deblurzoo.models import VideoNet, create_model, list_models, model_spec, restore
+from deblurzoo.restoration import restore_frames
+from deblurzoo.utils.job import CONFIG_DIR
 
 SECTIONS = ("speed", "options", "memory", "train", "data")
-#: Runtimes the papers report (RTX A5000, 720×1280, 100-frame videos), for the GPU table.
-PUBLISHED = {
-    "memdeblur": "0.191 s/frame (Table 3)",
-    "memdeblur_slim": "0.079 s/frame (Table 3)",
-}
-#: Models of the options table: a recurrent host, MemDeblur Slim, MLFA's stage 2.
-OPTION_MODELS = ["ifirnn_c1h1", "memdeblur_slim", "mlfa_stage2"]
 TRAIN_OVERRIDES = ["logger=csv", "data.pin_memory=false", "data.num_workers=0"]
 #: Memory workers run with glibc's malloc serving every block of 64 KiB or more by ``mmap`` and
 #: returning it to the system when freed (a fixed threshold also stops glibc from raising it as
@@ -80,6 +77,12 @@ def _reset_peak_resident() -> None:
     peak reached while the model was built (e.g. a whole ResNet before its first stage is kept)
     does not count."""
     Path("/proc/self/clear_refs").write_text("5")
+
+
+def _published_runtime(model: str) -> str:
+    """The runtime the paper of ``model`` reports (its spec's), or nothing."""
+    published = model_spec(model).published.get(model)
+    return published.runtime if published else ""
 
 
 def _device() -> torch.device:
@@ -267,10 +270,20 @@ WORKERS = {
 }
 
 
+#: What a worker process runs, given one job as JSON (``{"kind": ..., **arguments}``).
+WORKER = "import sys; from deblurzoo.bench import work; work(sys.argv[1])"
+
+
+def work(job: str) -> None:
+    """Run one measurement of :data:`WORKERS` and print its result as JSON."""
+    arguments = json.loads(job)
+    print(json.dumps(WORKERS[arguments.pop("kind")](**arguments)))
+
+
 def _run_worker(kind: str, **job) -> dict[str, float]:
     env = {**os.environ, **(MEMORY_WORKER_ENV if kind == "memory" else {})}
     result = subprocess.run(
-        [sys.executable, "-m", "deblurzoo.bench", "--worker", json.dumps({"kind": kind, **job})],
+        [sys.executable, "-c", WORKER, json.dumps({"kind": kind, **job})],
         capture_output=True,
         text=True,
         check=False,
@@ -323,7 +336,7 @@ def _load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def _speed_section(args: argparse.Namespace, models: list[str], net_kwargs: dict) -> str:
+def _speed_section(args: SimpleNamespace, models: list[str]) -> str:
     height, width = args.size
     lines = [
         f"## Inference speed\n\nms per restored frame on the CPU at {height}×{width}: median of "
@@ -336,8 +349,8 @@ def _speed_section(args: argparse.Namespace, models: list[str], net_kwargs: dict
     ]
     for model in models:
         cell = _run_worker("speed", model=model, frames=args.speed_frames, size=args.size,
-                           repeats=args.repeats, net_kwargs=net_kwargs)  # fmt: skip
-        lines.append(f"| `{model}` | {cell['ms_per_frame']:.0f} | {PUBLISHED.get(model, '')} |")
+                           repeats=args.repeats, net_kwargs=args.net)  # fmt: skip
+        lines.append(f"| `{model}` | {cell['ms_per_frame']:.0f} | {_published_runtime(model)} |")
     if not torch.cuda.is_available():
         lines.append(
             "\nNo GPU on this machine: the GPU table (720×1280, fp32 and bf16 autocast, next to "
@@ -354,16 +367,16 @@ def _speed_section(args: argparse.Namespace, models: list[str], net_kwargs: dict
         cells = [
             _run_worker("speed", model=model, frames=args.gpu_frames, size=[720, 1280],
                         repeats=args.repeats, device="cuda", precision=precision,
-                        net_kwargs=net_kwargs)["ms_per_frame"]
+                        net_kwargs=args.net)["ms_per_frame"]
             for precision in ("fp32", "bf16")
         ]  # fmt: skip
         lines.append(
-            f"| `{model}` | {cells[0]:.1f} | {cells[1]:.1f} | {PUBLISHED.get(model, '')} |"
+            f"| `{model}` | {cells[0]:.1f} | {cells[1]:.1f} | {_published_runtime(model)} |"
         )
     return "\n".join(lines)
 
 
-def _options_section(args: argparse.Namespace, net_kwargs: dict) -> str:
+def _options_section(args: SimpleNamespace) -> str:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     size = [720, 1280] if device == "cuda" else args.size
     options = {"fp32": {}, "channels_last": {"channels_last": True}, "bf16": {"precision": "bf16"}}
@@ -381,8 +394,7 @@ def _options_section(args: argparse.Namespace, net_kwargs: dict) -> str:
     for model in args.option_models:
         cells = [
             _run_worker("speed", model=model, frames=args.speed_frames, size=size,
-                        repeats=args.repeats, device=device, net_kwargs=net_kwargs,
-                        **option)["ms_per_frame"]
+                        repeats=args.repeats, device=device, **option)["ms_per_frame"]
             for option in options.values()
         ]  # fmt: skip
         row = [f"{cells[0]:.0f}"] + [f"{c:.0f} ({c / cells[0]:.2f})" for c in cells[1:]]
@@ -390,9 +402,9 @@ def _options_section(args: argparse.Namespace, net_kwargs: dict) -> str:
     return "\n".join(lines)
 
 
-def _memory_section(args: argparse.Namespace, models: list[str], net_kwargs: dict) -> str:
+def _memory_section(args: SimpleNamespace, models: list[str]) -> str:
     height, width = args.memory_size
-    options = " " + " ".join(args.net) if args.net else ""
+    options = "".join(f" {key}={json.dumps(value)}" for key, value in args.net.items())
     threshold = " ".join(f"{k}={v}" for k, v in MEMORY_WORKER_ENV.items())
     lines = [
         f"## Inference memory against clip length\n\nRecurrent models at {height}×{width}. Each "
@@ -417,7 +429,7 @@ def _memory_section(args: argparse.Namespace, models: list[str], net_kwargs: dic
         first = None
         for frames in args.frames:
             job = dict(model=model, frames=frames, size=args.memory_size)
-            job.update(chunk_len=args.chunk_len, overlap=args.overlap, net_kwargs=net_kwargs)
+            job.update(chunk_len=args.chunk_len, overlap=args.overlap, net_kwargs=args.net)
             whole = _run_worker("memory", **job, mode="whole")
             chunked = _run_worker("memory", **job, mode="chunked")
             if first is None:
@@ -431,7 +443,7 @@ def _memory_section(args: argparse.Namespace, models: list[str], net_kwargs: dic
     return "\n".join(lines)
 
 
-def _training_sections(args: argparse.Namespace, sections: list[str]) -> str:
+def _training_sections(args: SimpleNamespace, sections: list[str]) -> str:
     with tempfile.TemporaryDirectory() as output_dir:
         cfg, _, _ = _train_setup(output_dir)
     batch, clip_len = cfg.data.batch_size, cfg.data.clip_len
@@ -489,7 +501,7 @@ def _training_sections(args: argparse.Namespace, sections: list[str]) -> str:
     return "\n\n".join(parts)
 
 
-def document(args: argparse.Namespace, command: str, sections: list[str], load: str) -> str:
+def document(args: SimpleNamespace, command: str, sections: list[str], load: str) -> str:
     return f"""# Benchmarks
 
 Generated by `{command}` (src/deblurzoo/bench.py); do not edit by hand.
@@ -500,61 +512,37 @@ takes cores, times are longer by up to that factor, and vary from run to run.
 {chr(10).join(s + chr(10) for s in sections)}"""
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="*", help="registered models (default: every video net)")
-    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
-    parser.add_argument("--full", action="store_true",
-                        help="memory of every recurrent model (not only those without add-ons), "
-                        "torch.compile in the options table, more repeats")  # fmt: skip
-    parser.add_argument("--size", type=int, nargs=2, default=[256, 256], metavar=("H", "W"))
-    parser.add_argument("--speed-frames", type=int, default=2)
-    parser.add_argument("--gpu-frames", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=None, help="3; 5 with --full")
-    parser.add_argument("--option-models", nargs="+", default=OPTION_MODELS)
-    parser.add_argument("--frames", type=int, nargs="+", default=[25, 50, 100])
-    parser.add_argument("--memory-size", type=int, nargs=2, default=[128, 128], metavar=("H", "W"))
-    parser.add_argument("--chunk-len", type=int, default=25)
-    parser.add_argument("--overlap", type=int, default=5)
-    parser.add_argument("--train-steps", type=int, default=30)
-    parser.add_argument("--warmup-steps", type=int, default=5)
-    parser.add_argument("--train-rounds", type=int, default=3)
-    parser.add_argument("--data-batches", type=int, default=20)
-    parser.add_argument(
-        "--net", nargs="*", default=[], metavar="KEY=VALUE", help="model keyword arguments"
-    )
-    parser.add_argument("--write", type=Path, help="write the Markdown document to this file")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.worker:
-        job = json.loads(args.worker)
-        print(json.dumps(WORKERS[job.pop("kind")](**job)))
-        return
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="bench")
+def main(cfg: DictConfig) -> None:
+    """Run the sections ``cfg.sections`` and print the document; write it to ``cfg.write``."""
+    command = " ".join(["deblurzoo-bench", *HydraConfig.get().overrides.task])
+    args = SimpleNamespace(**OmegaConf.to_container(cfg, resolve=True))  # plain lists for JSON
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"sections: no {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
     args.repeats = args.repeats or (5 if args.full else 3)
-    net_kwargs = OmegaConf.to_container(OmegaConf.from_dotlist(args.net))
     models = args.models or list_models()
     video_nets = []
     for model in dict.fromkeys(
         models + args.option_models if "options" in args.sections else models
     ):
         with torch.device("meta"):  # a bad name or argument fails before any worker
-            net = create_model(model, **(net_kwargs if model in models else {}))
+            net = create_model(model, **(args.net if model in models else {}))
         if model in models and isinstance(net, VideoNet):
             video_nets.append((model, net.recurrent))
     recurrent = [m for m, r in video_nets if r and (args.full or args.models or "+" not in m)]
     sections, load = [], _load()
     if "speed" in args.sections:
-        sections.append(_speed_section(args, [m for m, _ in video_nets], net_kwargs))
+        sections.append(_speed_section(args, [m for m, _ in video_nets]))
     if "options" in args.sections:
-        sections.append(_options_section(args, {}))
+        sections.append(_options_section(args))
     if "memory" in args.sections:
-        sections.append(_memory_section(args, recurrent, net_kwargs))
+        sections.append(_memory_section(args, recurrent))
     if {"train", "data"} & set(args.sections):
         sections.append(_training_sections(args, args.sections))
-    command = "deblurzoo-bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = document(args, command.strip(), sections, load)
+    text = document(args, command, sections, load)
     if args.write:
-        args.write.write_text(text)
+        Path(args.write).write_text(text)
     print(text)
 
 

@@ -9,12 +9,11 @@ a side-by-side video (input | restored) into the run directory (``conf/infer.yam
 
 Memory is bounded whatever the video's length and frame size: frames are decoded as chunks need
 them (:mod:`deblurzoo.video_io`), restored chunk by chunk and, with ``tile``, tile by tile
-(:func:`deblurzoo.inference.restore_frames`), and written as they come.
+(:func:`deblurzoo.restoration.restore_frames`), and written as they come.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from contextlib import ExitStack
@@ -30,9 +29,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from deblurzoo.chunking import plan_chunks
 from deblurzoo.data.frames import write_frame
 from deblurzoo.ensemble import SelfEnsemble, check_temporal_reverse, transform_set
-from deblurzoo.inference import restore_frames
 from deblurzoo.models import VideoNet
 from deblurzoo.models.loading import CheckpointError, load_net
+from deblurzoo.restoration import restore_frames
 from deblurzoo.tiling import Tiling, effective_tile
 from deblurzoo.utils.checkpoints import resolve_ckpt_path
 from deblurzoo.utils.job import CONFIG_DIR
@@ -64,22 +63,13 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return PRECISIONS[precision]
 
 
-def net_config(model: DictConfig) -> dict[str, Any]:
-    """The registry entry (``{"name": ..., **kwargs}``) a ``model=`` task config builds: its
-    ``net`` plus the keys the task's class does not take, which it passes on to the net (the
-    ``**net_overrides`` of :class:`deblurzoo.tasks.VideoRestorationModule`, e.g. ``model=rirn``'s
-    ``host``, ``irm``, ``atb``). The task itself (loss, optimizer, scheduler) is not built."""
-    accepted = inspect.signature(hydra.utils.get_class(model._target_)).parameters
-    extras = {key: model[key] for key in model if key not in accepted and not key.startswith("_")}
-    return OmegaConf.to_container(OmegaConf.merge(model.net, extras), resolve=True)
-
-
 def build_net(cfg: DictConfig) -> VideoNet:
     """The net of ``cfg.ckpt_path``: rebuilt from the model config stored in the checkpoint or
-    from the ``model=`` config, with the checkpoint's weights; wrapped in the eval config's
-    self-ensemble when that is on."""
+    from the ``model=`` config's ``net``, with the checkpoint's weights; wrapped in the eval
+    config's self-ensemble when that is on."""
     ckpt_path = resolve_ckpt_path(cfg.ckpt_path, Path(cfg.paths.log_dir) / "train")
-    net = load_net(ckpt_path, net_config(cfg.model) if cfg.get("model") else None)
+    config = OmegaConf.to_container(cfg.model.net, resolve=True) if cfg.get("model") else None
+    net = load_net(ckpt_path, config)
     if not isinstance(net, VideoNet):
         raise CheckpointError(
             f"{ckpt_path}: {type(net).__name__} is not a video net (forward(blur) on clips "

@@ -7,75 +7,34 @@ MACs = FLOPs / 2. A second column counts the way ``thop`` — and so most publis
 convolution layers only, each as output elements × input channels × kernel area, which charges a
 stride-2 transposed convolution four times its true cost and does not see matrix products such
 as MemDeblur's memory reads.
-A net is fed the clip its paper profiled (``profile_frames``, e.g. MemDeblur's 100 frames, whose
-memory grows with the clip) or one frame, plus its border frames, in training mode as thop's users
-did, and the count is per restored frame at the given resolution (720×1280 by default);
-``--eval`` counts in evaluation mode instead, where MemDeblur's memory is bounded::
+A net is fed the clip its paper profiled (its spec's ``profile_frames``, e.g. MemDeblur's 100
+frames, whose memory grows with the clip) or one frame, plus its border frames, in training mode
+as thop's users did, and the count is per restored frame at the given resolution (720×1280 by
+default); ``training=false`` counts in evaluation mode instead, where MemDeblur's memory is
+bounded. The options are ``conf/zoo.yaml``'s::
 
     deblurzoo-zoo                       # print the table
-    deblurzoo-zoo --write docs/models.md
-    deblurzoo-zoo --pattern 'memdeblur*' --eval
+    deblurzoo-zoo write=docs/models.md
+    deblurzoo-zoo pattern='memdeblur*' training=false
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import hydra
 import torch
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from deblurzoo.models import VideoNet, create_model, list_models
+from deblurzoo.models import Published, VideoNet, create_model, list_models, model_spec
+from deblurzoo.utils.job import CONFIG_DIR
 
-COMMAND = "deblurzoo-zoo --write docs/models.md"
-
-#: Family and paper of each model subpackage (``deblurzoo.models.<subpackage>``).
-FAMILIES = {
-    "rirn": ("RIRN hosts and add-ons", "Park, Nah & Lee, BMVC 2022"),
-    "memdeblur": ("MemDeblur", "Ji & Yao, CVPR 2022"),
-    "mlfa": ("atrous net + MLFA", "Brehm, Scherer & Lienhart, CVPRW 2020"),
-    "kernel_space": ("blur kernel space", "Tran, Tran, Phung & Hoai, CVPR 2021"),
-}
-
-
-@dataclass(frozen=True)
-class Published:
-    """What a paper or its authors' code publishes for a registered model: parameters and GMACs
-    per frame at 720×1280 (counted with ``thop``, i.e. our "thop-style" column), and where."""
-
-    params: float | None = None
-    gmacs: float | None = None
-    source: str = ""
-
-
-#: Figures for the same quantities from the papers and the authors' code
-#: (``reference-implementations.md`` §1, §4, §5.1). Models without any are left blank.
-PUBLISHED = {
-    "memdeblur": Published(
-        6_989_047, 324.77, "the released code's, counted as its authors count (thop, training "
-        "mode, a 100-frame clip): GMACs 324.77 (its README says 325.48, paper Table 1 344.49); "
-        "parameters those it executes, 7,027,706 in its state dict less 38,659 unused, which "
-        "holds the 4,416 ResNet conv biases we omit",
-    ),
-    "memdeblur_slim": Published(None, 197.34, "GMACs: paper Table 1"),
-    "mlfa_stage1": Published(
-        47.26e6, None, "parameters: the released code's layer shapes, whose first conv is 7×7 "
-        "(paper: 9×9, +6,144; `first_kernel=7` gives 47,261,830)",
-    ),
-    "mlfa_stage2": Published(
-        46.17e6, None, "parameters: the released code's layer shapes; with its stem, fused "
-        "kernels and UnitNorm (`stem=true fused_resample=true unit_norm=true`): 46,174,966",
-    ),
-    "kernel_space": Published(
-        49.21e6, None, "parameters: the authors' code without the VAE head, which "
-        "`variant=released` matches (49,205,187); the default follows supp. Tables 1–4, whose "
-        "U-Net has 3×3 kernels where the code's has 4×4 without biases (40.0 M)",
-    ),
-}  # fmt: skip
+COMMAND = "deblurzoo-zoo write=docs/models.md"
 
 
 @dataclass(frozen=True)
@@ -91,10 +50,10 @@ class Complexity:
     frames: int | None
 
 
-def family(net: nn.Module) -> tuple[str, str]:
-    """``(family, paper)`` of a net, from the model subpackage that defines its class."""
-    package = type(net).__module__.removeprefix("deblurzoo.models.").split(".")[0]
-    return FAMILIES.get(package, (package, ""))
+def family(name: str) -> tuple[str, str]:
+    """``(family title, paper)`` of the registered model ``name``, from its family's spec."""
+    spec = model_spec(name)
+    return spec.title, spec.paper
 
 
 def measure(
@@ -110,9 +69,9 @@ def measure(
         net = create_model(name, **kwargs).train(training)
         params = sum(p.numel() for p in net.parameters())
         if not isinstance(net, VideoNet):
-            return Complexity(name, *family(net), params, None, None, None)
+            return Complexity(name, *family(name), params, None, None, None)
         first, last = net.border_frames
-        frames = getattr(net, "profile_frames", 1)
+        frames = model_spec(name).profile_frames.get(name, 1)
         clip = torch.empty(1, frames + first + last, 3, height, width)
         thop_macs = []
         hooks = [
@@ -131,7 +90,7 @@ def measure(
     giga_per_frame = 1e9 * frames
     return Complexity(
         name,
-        *family(net),
+        *family(name),
         params,
         counter.get_total_flops() / 2 / giga_per_frame,
         sum(thop_macs) / giga_per_frame,
@@ -155,7 +114,7 @@ def table(rows: list[Complexity], height: int, width: int) -> str:
     ]
     notes = []
     for r in rows:
-        pub = PUBLISHED.get(r.name, Published())
+        pub = model_spec(r.name).published.get(r.name, Published())
         if pub.source:
             notes.append(f"- `{r.name}`: {pub.source}.")
         gmacs = "not a video net" if r.gmacs_per_frame is None else f"{r.gmacs_per_frame:.1f}"
@@ -200,24 +159,18 @@ Measured elsewhere: speed and inference memory of every model in [benchmarks.md]
 """
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pattern", default="*", help="shell pattern of model names")
-    parser.add_argument("--height", type=int, default=720)
-    parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--eval", action="store_true", help="count in evaluation mode")
-    parser.add_argument("--write", type=Path, help="write the Markdown document to this file")
-    args = parser.parse_args(argv)
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="zoo")
+def main(cfg: DictConfig) -> None:
+    """Print the table of the models ``cfg.pattern`` matches; write the page to ``cfg.write``."""
     rows = [
-        measure(name, args.height, args.width, training=not args.eval)
-        for name in list_models(args.pattern)
+        measure(name, cfg.height, cfg.width, training=cfg.training)
+        for name in list_models(cfg.pattern)
     ]
-    if args.write:
-        command = " ".join(["deblurzoo-zoo", *(argv if argv is not None else sys.argv[1:])])
-        args.write.write_text(
-            document(rows, args.height, args.width, command, training=not args.eval)
-        )
-    print(table(rows, args.height, args.width))
+    if cfg.write:
+        command = " ".join(["deblurzoo-zoo", *HydraConfig.get().overrides.task])
+        page = document(rows, cfg.height, cfg.width, command, training=cfg.training)
+        Path(cfg.write).write_text(page)
+    print(table(rows, cfg.height, cfg.width))
 
 
 if __name__ == "__main__":

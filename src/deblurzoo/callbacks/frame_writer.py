@@ -7,6 +7,7 @@ from typing import Any
 
 from lightning import Callback, LightningModule, Trainer
 
+from deblurzoo.callbacks.scored_frames import scored_frames
 from deblurzoo.data.frames import write_frame
 
 
@@ -27,10 +28,7 @@ class FrameWriter(Callback):
     ) -> None:
         datamodule = trainer.datamodule
         names = datamodule.sequence_names("test")
-        positions = pl_module.target_frames(batch["frame_idx"])
-        scored = pl_module.target_frames(batch["score"])
-        for b, seq_id in enumerate(batch["seq_id"].tolist()):
-            frame_ids = datamodule.frame_ids("test", seq_id)
-            for t in scored[b].nonzero().flatten().tolist():
-                path = self.directory / names[seq_id] / f"{frame_ids[positions[b, t]]}.png"
-                write_frame(path, outputs[b, t].float().cpu())
+        for seq_id, position, b, t in scored_frames(pl_module, batch):
+            frame_id = datamodule.frame_ids("test", seq_id)[position]
+            path = self.directory / names[seq_id] / f"{frame_id}.png"
+            write_frame(path, outputs[b, t].float().cpu())

@@ -11,6 +11,8 @@ from lightning import Callback, LightningModule, Trainer
 from PIL import Image
 from torch import Tensor
 
+from deblurzoo.callbacks.scored_frames import scored_frames
+
 
 class RestoredClip(Callback):
     """Collects the first ``frames`` scored frames of the first test sequence (as seen by rank
@@ -40,16 +42,14 @@ class RestoredClip(Callback):
             return
         if self._seq_id is None:
             self._seq_id = int(batch["seq_id"][0])
-        scored = pl_module.target_frames(batch["score"])
-        positions = pl_module.target_frames(batch["frame_idx"])
         blur, sharp = (
             pl_module.target_frames(batch["blur"]),
             pl_module.target_frames(batch["sharp"]),
         )
-        for b in (batch["seq_id"] == self._seq_id).nonzero().flatten().tolist():
-            for t in scored[b].nonzero().flatten().tolist():
+        for seq_id, position, b, t in scored_frames(pl_module, batch):
+            if seq_id == self._seq_id:
                 row = torch.cat([blur[b, t], outputs[b, t].to(blur.dtype), sharp[b, t]], dim=-1)
-                self._clip.setdefault(int(positions[b, t]), row.float().clamp(0, 1).cpu())
+                self._clip.setdefault(position, row.float().clamp(0, 1).cpu())
 
     def on_test_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         loggers = self._loggers(trainer)

@@ -1,32 +1,35 @@
 """Blur transfer — Tran et al. (CVPR 2021), supplementary Sec. 6, Figs. 3–4: "Transferring blur
 kernel from the source pair x, y to the target sharp x̂ to generate the target blurry image ŷ",
-ŷ = B(x̂, E(x, y)) (the released code's ``data_augmentation.py``, ``reference-implementations.md``
-§3.6). The fidelity of the encoding is reported as the PSNR of B(x, E(x, y)) against y.
+ŷ = B(x̂, E(x, y)) (the released code's ``data_augmentation.py``, ``docs/reference_code.md``,
+blur-kernel space). The fidelity of the encoding is reported as the PSNR of B(x, E(x, y)) against y.
 
 The kernel is spatially varying on a grid of 128-pixel cells, so source and target must have the
-same size (``--crop H W`` cuts the same centred window out of every frame, as the released code
-cuts the same random window)::
+same size (``crop=[H,W]`` cuts the same centred window out of every frame, as the released code
+cuts the same random window). The options are ``conf/blur_transfer.yaml``'s::
 
-    deblurzoo-blur-transfer logs/kernel_space_gopro/runs/<date>/checkpoints/last.ckpt \\
-        --source-sharp sharp/000010.png --source-blurry blur/000010.png \\
-        --target other_sequence/sharp --output transferred/
+    deblurzoo-blur-transfer ckpt_path=logs/kernel_space_gopro/runs/<date>/checkpoints/last.ckpt \\
+        source_sharp=sharp/000010.png source_blurry=blur/000010.png \\
+        target=other_sequence/sharp output=transferred/
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import hydra
 import torch
+from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 
 from deblurzoo.data.frames import read_frame, write_frame
 from deblurzoo.data.layouts.base import list_frames
+from deblurzoo.infer import select_device
 from deblurzoo.kernel_space.checkpoint import frame_psnr, load_kernel_space
 from deblurzoo.kernel_space.progress import progress_bar
 from deblurzoo.models.kernel_space import KernelSpace
+from deblurzoo.utils.job import CONFIG_DIR
 
 log = logging.getLogger(__name__)
 
@@ -105,40 +108,26 @@ def _target_files(targets: list[Path]) -> list[Path]:
         elif target.is_file():
             files.append(target)
         else:
-            raise FileNotFoundError(f"--target {target}: no such file or folder")
+            raise FileNotFoundError(f"target={target}: no such file or folder")
     return files
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="deblurzoo-blur-transfer",
-        description="Blur target sharp frames with the blur encoded from a source sharp/blurry "
-        "pair by a trained kernel-space checkpoint (Tran et al., CVPR 2021).",
-    )
-    parser.add_argument("checkpoint", type=Path, help="a kernel-space training checkpoint")
-    parser.add_argument("--source-sharp", type=Path, required=True)
-    parser.add_argument("--source-blurry", type=Path, required=True)
-    parser.add_argument(
-        "--target", type=Path, nargs="+", required=True, help="sharp frames or frame folders"
-    )
-    parser.add_argument("--output", type=Path, required=True, help="folder for the PNG results")
-    parser.add_argument("--crop", type=int, nargs=2, metavar=("H", "W"), help="centred window")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    args = parser.parse_args(argv)
-
-    files = _target_files(args.target)  # every input is checked before any work
-    for path in (args.source_sharp, args.source_blurry):
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="blur_transfer")
+def main(cfg: DictConfig) -> None:
+    """Blur the ``cfg.target`` frames with the kernel of the source pair into ``cfg.output``."""
+    targets = cfg.target if OmegaConf.is_list(cfg.target) else [cfg.target]
+    files = _target_files([Path(t) for t in targets])  # every input is checked before any work
+    sources = [Path(cfg.source_sharp), Path(cfg.source_blurry)]
+    for path in sources:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such source frame")
-    clash = {f.parent.resolve() for f in files} & {args.output.resolve()}
-    if clash:
-        raise ValueError(f"--output {args.output} holds target frames: pick another folder")
-    crop = tuple(args.crop) if args.crop else None
-    model = load_kernel_space(args.checkpoint, args.device)
-    source = [
-        centre_crop(read_frame(p), crop, str(p)).to(args.device)
-        for p in (args.source_sharp, args.source_blurry)
-    ]
+    output = Path(cfg.output)
+    if output.resolve() in {f.parent.resolve() for f in files}:
+        raise ValueError(f"output={output} holds target frames: pick another folder")
+    crop = tuple(cfg.crop) if cfg.crop else None
+    device = select_device(cfg.device)
+    model = load_kernel_space(cfg.ckpt_path, device)
+    source = [centre_crop(read_frame(p), crop, str(p)).to(device) for p in sources]
     kernel, fidelity = encode_source(model, *source)
     print(f"encoding fidelity: PSNR of B(x, E(x, y)) vs y = {fidelity:.2f} dB")
     written = 0
@@ -146,17 +135,16 @@ def main(argv: list[str] | None = None) -> int:
         task = progress.add_task("blur transfer", total=len(files), status="")
         try:
             for path in files:
-                target = centre_crop(read_frame(path), crop, str(path)).to(args.device)
+                target = centre_crop(read_frame(path), crop, str(path)).to(device)
                 write_frame(
-                    args.output / f"{path.stem}.png", apply_kernel(model, kernel, target[None])[0]
+                    output / f"{path.stem}.png", apply_kernel(model, kernel, target[None])[0]
                 )
                 written += 1
                 progress.advance(task)
         except KeyboardInterrupt:
             log.warning("interrupted: %d of %d frames written", written, len(files))
-    print(f"{written} of {len(files)} frames written to {args.output}")
-    return 0
+    print(f"{written} of {len(files)} frames written to {output}")
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

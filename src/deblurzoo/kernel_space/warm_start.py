@@ -1,36 +1,40 @@
 """What warm starts save when deblurring a video by optimisation: cold starts of every frame
 against frames warm-started from the previous frame's priors (:func:`deblur_video`), at equal
-quality, measured on frames with a sharp reference (the synthetic data)::
+quality, measured on frames with a sharp reference (the synthetic data). The options are
+``conf/warm_start.yaml``'s::
 
-    python -m deblurzoo.kernel_space.warm_start <kernel-space checkpoint> \\
-        --blurry data/synthetic_gopro/test/synthetic_000/blur_gamma \\
-        --sharp data/synthetic_gopro/test/synthetic_000/sharp --frames 4 \\
-        --iters 300 --warmup-iters 50 --warm-iters 25 50 100 150
+    python -m deblurzoo.kernel_space.warm_start ckpt_path=<kernel-space checkpoint> \\
+        blurry=data/synthetic_gopro/test/synthetic_000/blur_gamma \\
+        sharp=data/synthetic_gopro/test/synthetic_000/sharp frames=4 \\
+        deblur.num_iters=300 deblur.warmup_iters=50 warm_iters=[25,50,100,150]
 
 The first frame is a cold start in both cases (one run, shared). On every later frame the cold
-start costs ``warmup_iters + iters`` iterations (twice the warm-up with a warm-up kernel); a warm
-start costs ``K`` for each ``K`` of ``--warm-iters``. Quality is the mean PSNR of the deblurred
+start costs ``warmup_iters + num_iters`` iterations (twice the warm-up with a warm-up kernel); a
+warm start costs ``K`` for each ``K`` of ``warm_iters``. Quality is the mean PSNR of the deblurred
 later frames against their sharp frames; "equal quality" is the smallest ``K`` whose mean is at
-least the cold starts' mean minus ``--tolerance`` dB, and the saving is ``1 − K / cost of a cold
+least the cold starts' mean minus ``tolerance`` dB, and the saving is ``1 − K / cost of a cold
 start`` per frame (iterations; the wall times are printed too).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import hydra
 import torch
+from omegaconf import DictConfig
 from torch import Tensor
 
 from deblurzoo.data.frames import read_frame
 from deblurzoo.data.layouts.base import list_frames
+from deblurzoo.infer import select_device
 from deblurzoo.kernel_space.checkpoint import frame_psnr, load_kernel_space
 from deblurzoo.kernel_space.deblur import DeblurConfig, DeblurResult, deblur_video
 from deblurzoo.kernel_space.transfer import encode_source
 from deblurzoo.models.kernel_space import KernelSpace
+from deblurzoo.utils.job import CONFIG_DIR
 
 
 @dataclass
@@ -126,58 +130,37 @@ def _frames(folder: Path, start: int, count: int) -> Tensor:
     return torch.stack([read_frame(p) for p in files])
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoint", type=Path, help="a kernel-space training checkpoint")
-    parser.add_argument("--blurry", type=Path, required=True, help="blurry frames folder")
-    parser.add_argument("--sharp", type=Path, required=True, help="sharp frames folder")
-    parser.add_argument("--start", type=int, default=0, help="first frame")
-    parser.add_argument("--frames", type=int, default=4)
-    parser.add_argument("--iters", type=int, default=DeblurConfig.num_iters)
-    parser.add_argument("--warmup-iters", type=int, default=DeblurConfig.warmup_iters)
-    parser.add_argument("--warm-iters", type=int, nargs="+", required=True)
-    parser.add_argument("--tolerance", type=float, default=0.1, help="dB")
-    parser.add_argument("--schedule", default="paper", choices=["paper", "released"])
-    parser.add_argument("--image-channels", type=int, default=DeblurConfig.image_channels)
-    parser.add_argument("--kernel-channels", type=int, default=DeblurConfig.kernel_channels)
-    parser.add_argument("--vgg-weights", help="local VGG19 state dict (perceptual term)")
-    parser.add_argument(
-        "--warmup-kernel-pair", type=Path, nargs=2, metavar=("SHARP", "BLURRY"),
-        help="a training pair whose encoded kernel the kernel prior is first fitted to",
-    )  # fmt: skip
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    args = parser.parse_args(argv)
-
-    config = DeblurConfig(
-        num_iters=args.iters, warmup_iters=args.warmup_iters, schedule=args.schedule,
-        vgg_weights=args.vgg_weights, image_channels=args.image_channels,
-        kernel_channels=args.kernel_channels,
-    )  # fmt: skip
-    blurry = _frames(args.blurry, args.start, args.frames).to(args.device)
-    sharp = _frames(args.sharp, args.start, args.frames).to(args.device)
-    model = load_kernel_space(args.checkpoint, args.device)
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="warm_start")
+def main(cfg: DictConfig) -> None:
+    """Compare cold and warm starts on the ``cfg.frames`` frames from ``cfg.start``; print the
+    table and the saving, and write them to ``cfg.json``."""
+    config = DeblurConfig(**cfg.deblur)
+    device = select_device(cfg.device)
+    blurry = _frames(Path(cfg.blurry), cfg.start, cfg.frames).to(device)
+    sharp = _frames(Path(cfg.sharp), cfg.start, cfg.frames).to(device)
+    model = load_kernel_space(cfg.ckpt_path, device)
     warmup_kernel = None
-    if args.warmup_kernel_pair:
-        pair = [read_frame(p).to(args.device) for p in args.warmup_kernel_pair]
+    if cfg.warmup_kernel_pair:
+        pair = [read_frame(Path(p)).to(device) for p in cfg.warmup_kernel_pair]
         warmup_kernel = encode_source(model, *pair)[0]
     comparison = compare_warm_start(
-        model, blurry, sharp, config, args.warm_iters, warmup_kernel=warmup_kernel,
-        tolerance_db=args.tolerance,
+        model, blurry, sharp, config, list(cfg.warm_iters), warmup_kernel=warmup_kernel,
+        tolerance_db=cfg.tolerance,
     )  # fmt: skip
     print(comparison.table())
     k, saving = comparison.equal_quality_iters(), comparison.saving()
     if k is None:
-        print(f"no warm start reached the cold starts' PSNR within {args.tolerance} dB")
+        print(f"no warm start reached the cold starts' PSNR within {cfg.tolerance} dB")
     else:
         print(
-            f"equal quality (within {args.tolerance} dB): {k} warm iterations against "
+            f"equal quality (within {cfg.tolerance} dB): {k} warm iterations against "
             f"{comparison.cold_iters} cold, {100 * saving:.0f}% of the iterations saved per frame"
         )
-    if args.json:
-        args.json.write_text(json.dumps({**asdict(comparison), "config": asdict(config)}, indent=2))
-    return 0
+    if cfg.json:
+        Path(cfg.json).write_text(
+            json.dumps({**asdict(comparison), "config": asdict(config)}, indent=2)
+        )
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

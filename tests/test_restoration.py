@@ -1,4 +1,4 @@
-"""Chunked (and tiled) restoration, deblurzoo.inference: every frame kept once, chunked output
+"""Chunked (and tiled) restoration, deblurzoo.restoration: every frame kept once, chunked output
 equal to whole-sequence output (exactly for non-recurrent nets, within a stated tolerance for
 recurrent ones)."""
 
@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from deblurzoo.chunking import plan_chunks
-from deblurzoo.inference import ReplicatedEnds, restore_frames
 from deblurzoo.models import create_model, restore
+from deblurzoo.restoration import ReplicatedEnds, restore_frames
 from deblurzoo.tiling import Tiling
 
 TINY_GRU = {"channels": [4, 8, 12], "hidden": 4}
