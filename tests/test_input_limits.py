@@ -26,7 +26,7 @@ TINY_MEMDEBLUR = {
 TINY_STAGE1 = {"width": 4, "num_blocks": 2, "atrous_width": 4, "block_width": 8}
 TINY_STAGE2 = {"width": 4, "num_blocks": 1}
 #: Tiny widths by registered name, RIRN variants by their host (the name before any ``+add-on``;
-#: ``rirn`` builds IFI-RNN by default).
+#: ``rirn`` builds IFI-RNN by default); a model not listed is built with its defaults.
 TINY = {
     "ifirnn_c1h1": TINY_IFIRNN,
     "rirn": TINY_IFIRNN,
@@ -49,7 +49,7 @@ TINY = {
 
 def _tiny(name: str) -> torch.nn.Module:
     torch.manual_seed(0)
-    return create_model(name, **TINY[name.split("+")[0]])
+    return create_model(name, **TINY.get(name.split("+")[0], {}))
 
 
 def _round_up(side: int, multiple: int) -> int:
