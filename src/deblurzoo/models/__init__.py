@@ -7,21 +7,25 @@ family is one more name on the import line below (``docs/adding_a_model.md``).
 from deblurzoo.models import kernel_space, memdeblur, mlfa, rirn  # noqa: F401  (registers)
 from deblurzoo.models.registry import (
     create_model,
+    list_families,
     list_models,
     model_spec,
     register_family,
     register_model,
 )
-from deblurzoo.models.spec import ModelSpec, Published, Score
+from deblurzoo.models.spec import Converted, Converter, ModelSpec, Published, Score
 from deblurzoo.models.video_net import MultiScaleFrames, VideoNet, restore
 
 __all__ = [
+    "Converted",
+    "Converter",
     "ModelSpec",
     "MultiScaleFrames",
     "Published",
     "Score",
     "VideoNet",
     "create_model",
+    "list_families",
     "list_models",
     "model_spec",
     "register_family",

@@ -10,14 +10,17 @@ checkpoint itself only to resume a fit and to test the best checkpoint of a fit,
 ``weights_only=True`` too (``trainer.fit``/``trainer.test`` in ``src/deblurzoo/train.py`` and
 ``src/deblurzoo/utils/job.py``).
 
-Two kinds of file are read:
+Three kinds of file are read:
 
 * a Lightning checkpoint of a zoo task: the net's weights under ``state_dict`` with the
   ``net.`` prefix, and the task's hyper-parameters under ``hyper_parameters``, among them the
   model config (``"net": {"name": <registered model>, **kwargs}``, see
   :class:`deblurzoo.tasks.VideoRestorationModule`), so the file alone rebuilds the net;
 * a bare state dict of the net (``torch.save(net.state_dict(), path)``; a ``net.`` prefix on
-  every key, as a whole task's state dict has, is removed), which needs the model config given.
+  every key, as a whole task's state dict has, is removed), which needs the model config given;
+* a weights file (safetensors, which holds tensors only), such as ``deblurzoo-convert`` writes
+  from the authors' released checkpoints: the registered model and its options are stored in
+  its metadata under :data:`WEIGHTS_METADATA_KEY` (:func:`save_weights`).
 
 Files are unpickled with ``weights_only=True`` only: the zoo's checkpoints (optimizer, scheduler
 and callback states included) hold tensors and plain containers. A file that needs more, such as
@@ -35,13 +38,18 @@ checkpoint is used.
 
 from __future__ import annotations
 
+import json
+import os
 import pickle
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from deblurzoo.models.registry import create_model, model_spec
@@ -51,6 +59,8 @@ LIGHTNING_PREFIX = "net."
 #: The first bytes of every file ``torch.save`` writes: a zip archive (the format since torch 1.6).
 ZIP_MAGIC = b"PK\x03\x04"
 _SHOWN = 5  # entries of each kind named in an error
+#: The metadata entry of a weights file holding its model config as JSON.
+WEIGHTS_METADATA_KEY = "deblurzoo.net"
 
 
 class CheckpointError(ValueError):
@@ -90,6 +100,8 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointNotFoundError(f"{path}: no such checkpoint file")
+    if _is_safetensors(path):
+        return _read_weights_file(path)
     content = _load(path)
     if not isinstance(content, Mapping):
         raise CheckpointError(f"{path}: holds a {type(content).__name__}, not a state dict")
@@ -118,6 +130,50 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
             + (f" (entries {', '.join(map(repr, bad[:_SHOWN]))} are not tensors)" if bad else "")
         )
     return Checkpoint(path, state, hyper_parameters, run_info)
+
+
+def _is_safetensors(path: Path) -> bool:
+    """A safetensors file starts with the length of its JSON header, then the header's ``{``."""
+    with path.open("rb") as file:
+        head = file.read(9)
+    return len(head) == 9 and head[8:] == b"{"
+
+
+def _read_weights_file(path: Path) -> Checkpoint:
+    try:
+        with safe_open(path, framework="pt", device="cpu") as file:
+            metadata = file.metadata() or {}
+            state = {key: file.get_tensor(key) for key in file.keys()}  # noqa: SIM118
+    except SafetensorError as err:
+        raise CheckpointError(f"{path}: truncated or corrupted weights file ({err})") from err
+    if not state:
+        raise CheckpointError(f"{path}: a weights file with no tensor")
+    config = (
+        json.loads(metadata[WEIGHTS_METADATA_KEY]) if WEIGHTS_METADATA_KEY in metadata else None
+    )
+    return Checkpoint(path, state, {"net": config} if config else {}, {})
+
+
+def save_weights(
+    path: str | Path,
+    state_dict: Mapping[str, Tensor],
+    config: Mapping[str, Any],
+    metadata: Mapping[str, str] | None = None,
+) -> Path:
+    """Write ``state_dict`` with its model ``config`` (``{"name": ..., **options}``) as a
+    safetensors weights file that :func:`read_checkpoint` and :func:`load_model` read; ``metadata``
+    adds string entries (where the weights came from). The file appears whole or not at all."""
+    path = Path(path)
+    tensors = {key: value.detach().cpu().contiguous() for key, value in state_dict.items()}
+    entries = {**(metadata or {}), WEIGHTS_METADATA_KEY: json.dumps(dict(config))}
+    descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(descriptor)
+    try:
+        save_file(tensors, partial, metadata=entries)
+        os.replace(partial, path)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+    return path
 
 
 def _load(path: Path) -> Any:
@@ -206,3 +262,22 @@ def rebuild_net(checkpoint: Checkpoint, config: Mapping[str, Any] | None = None)
 def load_net(ckpt_path: str | Path, config: Mapping[str, Any] | None = None) -> nn.Module:
     """:func:`rebuild_net` of the checkpoint file ``ckpt_path``."""
     return rebuild_net(read_checkpoint(ckpt_path), config)
+
+
+def load_model(path: str | Path, name: str | None = None, **overrides: Any) -> nn.Module:
+    """The net stored in ``path`` (a weights file of ``deblurzoo-convert`` or any checkpoint
+    :func:`read_checkpoint` reads), built with its stored options updated by ``overrides``, with
+    its weights loaded strictly, in eval mode on the CPU. ``name``, when given, must be the
+    stored model (a bare state dict stores none and needs it)."""
+    checkpoint = read_checkpoint(path)
+    stored = checkpoint.config or {}
+    if name is not None and stored.get("name", name) != name:
+        raise CheckpointError(
+            f"{checkpoint.path} holds weights of model {stored['name']!r}, not {name!r}"
+        )
+    if name is None and "name" not in stored:
+        raise CheckpointError(
+            f"{checkpoint.path}: a bare state dict stores no model; name it "
+            "(create_model(name, pretrained=path))"
+        )
+    return rebuild_net(checkpoint, {**stored, **({"name": name} if name else {}), **overrides})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
+from pathlib import Path
 
 from torch import nn
 
@@ -44,6 +45,11 @@ def list_models(pattern: str = "*") -> list[str]:
     return sorted(n for n in _MODELS if fnmatch.fnmatchcase(n, pattern))
 
 
+def list_families() -> list[ModelSpec]:
+    """The spec of every registered family, in registration order."""
+    return list({id(spec): spec for spec in _SPECS.values()}.values())
+
+
 def _known(name: str) -> None:
     if name not in _MODELS:
         raise KeyError(f"unknown model {name!r}; registered models: {', '.join(list_models())}")
@@ -55,7 +61,16 @@ def model_spec(name: str) -> ModelSpec:
     return _SPECS[name]
 
 
-def create_model(name: str, **kwargs) -> nn.Module:
-    """Build the registered model ``name``; ``kwargs`` override its defaults."""
+def create_model(name: str, pretrained: str | Path | None = None, **kwargs) -> nn.Module:
+    """Build the registered model ``name``; ``kwargs`` override its defaults.
+
+    ``pretrained``: a weights file (``deblurzoo-convert``'s, or any checkpoint of the zoo) of
+    this model; its stored options apply, ``kwargs`` override them, its weights load strictly
+    and the net is returned in eval mode (:func:`deblurzoo.models.loading.load_model`).
+    """
     _known(name)
+    if pretrained is not None:
+        from deblurzoo.models.loading import load_model  # it builds nets through this module
+
+        return load_model(pretrained, name, **kwargs)
     return _MODELS[name](**kwargs)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from torch import nn
+from torch import Tensor, nn
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,36 @@ class Published:
 
 
 @dataclass(frozen=True)
+class Converted:
+    """An official checkpoint turned into a deblurzoo net: the registered model, the options
+    (``model.net.*``) its weights need, and the state dict that loads strictly into it."""
+
+    name: str
+    options: Mapping[str, Any]
+    state_dict: Mapping[str, Tensor]
+
+
+@dataclass(frozen=True)
+class Converter:
+    """One format in which a family's authors distribute checkpoints (``deblurzoo-convert``).
+
+    Attributes:
+        format: a short name for the format (``memdeblur``, ``estrnn``).
+        source: where the authors publish such files and how they are named.
+        matches: whether a checkpoint's content (what ``torch.load`` returns) is of this
+            format, judged from its keys.
+        convert: the content and the registered model the user asked for (``None``: the one the
+            content implies) to a :class:`Converted`; raises ``ValueError`` naming the expected
+            and the found keys when the content does not fit.
+    """
+
+    format: str
+    source: str
+    matches: Callable[[Mapping[str, Any]], bool]
+    convert: Callable[[Mapping[str, Any], str | None], Converted]
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """Every fact about one model family.
 
@@ -66,6 +96,8 @@ class ModelSpec:
         weight_file_keys: options that load initial weights from a local file (an ImageNet
             stage, a trained first stage); a net rebuilt from a checkpoint takes every weight
             from the checkpoint, so these are dropped (their files need not exist there).
+        converters: the formats of the authors' released checkpoints
+            (:mod:`deblurzoo.convert`).
     """
 
     family: str
@@ -75,6 +107,7 @@ class ModelSpec:
     published: Mapping[str, Published] = field(default_factory=dict)
     profile_frames: Mapping[str, int] = field(default_factory=dict)
     weight_file_keys: tuple[str, ...] = ()
+    converters: tuple[Converter, ...] = ()
 
     def options(self, name: str) -> dict[str, Any]:
         """The options of the registered model ``name`` with their defaults (``model.net.*``)."""
