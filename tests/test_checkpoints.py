@@ -13,6 +13,7 @@ import hydra
 import pytest
 import timm
 import torch
+from rich.console import Console
 
 from deblurzoo.data.frames import write_frame
 from deblurzoo.eval import evaluate
@@ -23,6 +24,7 @@ from deblurzoo.models.kernel_space import KernelSpace
 from deblurzoo.models.loading import CheckpointError, load_net, read_checkpoint
 from deblurzoo.train import train
 from deblurzoo.utils.job import compose_config as compose
+from deblurzoo.utils.report import print_summary
 from tests.conftest import TINY_MODEL, compose_config
 from tests.test_kernel_space import TINY as TINY_KERNEL_SPACE
 from tests.test_memdeblur_train import TINY_MEMDEBLUR
@@ -236,6 +238,23 @@ def test_eval_refuses_a_task_that_is_not_the_zoos(tmp_path: Path, data_dir, chec
     torch.save(content, tmp_path / "other_task.ckpt")
     with pytest.raises(CheckpointError, match="task 'subprocess.Popen' is none of the zoo's"):
         _eval(tmp_path / "other_task.ckpt", tmp_path, data_dir)
+
+
+def test_eval_reports_the_published_score_beside_ours(tmp_path, data_dir, checkpoint, capsys):
+    """``published=`` names a paper table of the model's spec (IFI-RNN C1H1: RIRN Table S6)."""
+    table = ["published=supplementary Table S6"]
+    with pytest.raises(ValueError, match="several scores fit: set published_dataset.*'REDS'"):
+        _eval(checkpoint, tmp_path, data_dir, *table)
+    with pytest.raises(ValueError, match="published='Table 9': no score fits"):
+        _eval(checkpoint, tmp_path, data_dir, "published=Table 9")
+    summary = _eval(checkpoint, tmp_path, data_dir, *table, "published_dataset=REDS")
+    assert summary["published"]["psnr"] == 30.01 and summary["published"]["ssim"] == 0.8762
+    print_summary(summary, Console(width=200))
+    out = capsys.readouterr().out
+    assert "published (supplementary Table S6)" in out and "30.01" in out
+    gap = summary["restored"]["psnr_frame"] - 30.01
+    assert "against supplementary Table S6 (REDS; PSNR and SSIM on RGB frames" in out
+    assert f"{gap:+.2f} dB" in out
 
 
 # --- the kernel-space encoder -----------------------------------------------------------------

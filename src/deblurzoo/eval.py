@@ -15,6 +15,7 @@ class and hyper-parameters, its net without the files it would load initial weig
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from deblurzoo.callbacks import FrameWriter, RestoredClip
+from deblurzoo.models import model_spec
 from deblurzoo.models.loading import (
     Checkpoint,
     CheckpointError,
@@ -76,10 +78,31 @@ def build_task(cfg: DictConfig, checkpoint: Checkpoint) -> VideoRestorationModul
     return model
 
 
+def published_score(name: str, source: str, dataset: str | None = None) -> dict[str, Any]:
+    """The score its spec publishes for the registered model ``name`` from ``source`` (a paper
+    table, e.g. ``"Table 1"``) on ``dataset`` (needed where the table scores several), as the
+    entry ``published`` of the eval summary."""
+    published = model_spec(name).published.get(name)
+    scores = published.scores if published else ()
+    found = [s for s in scores if s.source == source and dataset in (None, s.dataset)]
+    if len(found) != 1:
+        given = f"published={source!r}" + (f" published_dataset={dataset!r}" if dataset else "")
+        listed = "; ".join(f"{s.source!r} on {s.dataset!r}" for s in scores) or "none"
+        problem = "several scores fit: set published_dataset" if found else "no score fits"
+        raise ValueError(f"{given}: {problem} (model {name!r} publishes: {listed})")
+    return asdict(found[0])
+
+
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
-    """Test ``cfg.ckpt_path`` on ``cfg.data`` under the protocol ``cfg.eval``."""
+    """Test ``cfg.ckpt_path`` on ``cfg.data`` under the protocol ``cfg.eval``; with
+    ``cfg.published`` (a paper table), the score that table gives the model is reported beside
+    ours."""
     ckpt_path = resolve_ckpt_path(cfg.ckpt_path, Path(cfg.paths.log_dir) / "train")
     model = build_task(cfg, read_checkpoint(ckpt_path))
+    name = model.hparams.net["name"]
+    context = {}
+    if cfg.get("published"):
+        context["published"] = published_score(name, cfg.published, cfg.get("published_dataset"))
     datamodule = hydra.utils.instantiate(cfg.data)
     net = model.hparams.net
     loggers = instantiate_loggers(cfg.get("logger"), tags=run_tags(cfg, net))
@@ -88,7 +111,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         callbacks.append(FrameWriter(Path(cfg.paths.output_dir) / "frames"))
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     log_provenance(loggers, cfg, model, net)
-    return test_and_report(trainer, model, datamodule, cfg, ckpt_path, restore=False)
+    return test_and_report(trainer, model, datamodule, cfg, ckpt_path, restore=False, **context)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="eval")

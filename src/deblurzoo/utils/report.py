@@ -70,7 +70,9 @@ def log_results(loggers: list, summary: dict[str, Any]) -> None:
 
 
 def print_summary(summary: dict[str, Any], console: Console | None = None) -> None:
-    """The blurry-vs-restored table, ending with the line ``PSNR gain: +X.XX dB``."""
+    """The blurry-vs-restored table, ending with the line ``PSNR gain: +X.XX dB``; with a
+    ``published`` score (``deblurzoo-eval published=...``), its row in the frame-mean columns
+    (the papers average over frames) and the line ``against <source>: ±X.XX dB, ±X.XXXX``."""
     console = console or Console()
     table = Table(
         title=f"{summary.get('dataset', '')} {summary.get('split', 'test')}: "
@@ -82,9 +84,24 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
         table.add_column(f"{metric.upper()} {mean}", justify="right")
     for name, label in (("blurry", "blurry input"), ("restored", "restored")):
         table.add_row(label, *(_format(key, summary[name][key]) for key in SUMMARY_KEYS))
+    published = summary.get("published")
+    if published:
+        table.add_row(
+            f"published ({published['source']})",
+            *(_format(key, published[key.split("_")[0]]) if key.endswith("frame") else "—"
+              for key in SUMMARY_KEYS),
+        )  # fmt: skip
     console.print(table)
     console.print("frame: mean over frames; seq: mean of per-sequence means", style="dim")
     console.print(f"PSNR gain: {summary['psnr_gain_frame']:+.2f} dB", highlight=False)
+    if published:
+        restored = summary["restored"]
+        console.print(
+            f"against {published['source']} ({published['dataset']}; {published['protocol']}): "
+            f"{restored['psnr_frame'] - published['psnr']:+.2f} dB, "
+            f"{restored['ssim_frame'] - published['ssim']:+.4f} SSIM",
+            highlight=False,
+        )
 
 
 def _format(key: str, value: float) -> str:
