@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from deblurzoo.models.memdeblur.convert import CONVERTER
 from deblurzoo.models.memdeblur.memdeblur import MemDeblur
 from deblurzoo.models.registry import register_family
 from deblurzoo.models.spec import ModelSpec, Published, Score
@@ -29,8 +30,10 @@ SPEC = register_family(
                 gmacs=324.77,
                 runtime="0.191 s/frame (Table 3)",
                 scores=(
-                    Score(_DOWNSAMPLED, 31.77, 0.9275, _PROTOCOL, "Table 1"),
-                    Score("GOPRO, original 1280×720", 31.76, 0.9230, _PROTOCOL, "Table 2"),
+                    Score(_DOWNSAMPLED, 31.77, 0.9275, _PROTOCOL, "MemDeblur Table 1"),
+                    Score(
+                        "GOPRO, original 1280×720", 31.76, 0.9230, _PROTOCOL, "MemDeblur Table 2"
+                    ),
                 ),
                 source="the released code's, counted as its authors count (thop, training "
                 "mode, a 100-frame clip): GMACs 324.77 (its README says 325.48, paper Table 1 "
@@ -40,12 +43,14 @@ SPEC = register_family(
             "memdeblur_slim": Published(
                 gmacs=197.34,
                 runtime="0.079 s/frame (Table 3)",
-                scores=(Score(_DOWNSAMPLED, 31.21, 0.9203, _PROTOCOL, "Table 1"),),
+                scores=(Score(_DOWNSAMPLED, 31.21, 0.9203, _PROTOCOL, "MemDeblur Table 1"),),
                 source="GMACs: paper Table 1",
             ),
         },
         # Sec. 4.1: "runtime is calculated per frame on the input video containing 100 frames"
         profile_frames={"memdeblur": 100, "memdeblur_slim": 100},
         weight_file_keys=("pretrained_path",),  # the ImageNet ResNet-50 stage of K, V_r, V_h
+        # the authors' memdeblur_gopro_{ds,ori}.pth.tar (deblurzoo-convert)
+        converters=(CONVERTER,),
     )
 )
