@@ -30,10 +30,10 @@ from torch import Tensor
 from deblurzoo.data.frames import read_frame
 from deblurzoo.data.layouts.base import list_frames
 from deblurzoo.infer import select_device
-from deblurzoo.kernel_space.checkpoint import frame_psnr, load_kernel_space
+from deblurzoo.kernel_space.checkpoint import frame_psnr, load_kernel_space, read_warmup_kernel
 from deblurzoo.kernel_space.deblur import DeblurConfig, DeblurResult, deblur_video
 from deblurzoo.kernel_space.transfer import encode_source
-from deblurzoo.models.kernel_space import KernelSpace
+from deblurzoo.models.kernel_space import KernelSpace, kernel_grid
 from deblurzoo.utils.job import CONFIG_DIR
 
 
@@ -140,6 +140,11 @@ def main(cfg: DictConfig) -> None:
     sharp = _frames(Path(cfg.sharp), cfg.start, cfg.frames).to(device)
     model = load_kernel_space(cfg.ckpt_path, device)
     warmup_kernel = None
+    if cfg.get("warmup_kernel") and cfg.warmup_kernel_pair:
+        raise ValueError("give warmup_kernel or warmup_kernel_pair, not both")
+    if cfg.get("warmup_kernel"):  # e.g. the authors' experiments/pretrained/kernel.pth
+        grid = kernel_grid(*blurry.shape[-2:])
+        warmup_kernel = read_warmup_kernel(cfg.warmup_kernel, grid).to(device)
     if cfg.warmup_kernel_pair:
         pair = [read_frame(Path(p)).to(device) for p in cfg.warmup_kernel_pair]
         warmup_kernel = encode_source(model, *pair)[0]

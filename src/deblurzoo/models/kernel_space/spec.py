@@ -3,6 +3,7 @@ Hoai, CVPR 2021)."""
 
 from __future__ import annotations
 
+from deblurzoo.models.kernel_space.convert import CONVERTER
 from deblurzoo.models.kernel_space.kernel_space import KernelSpace
 from deblurzoo.models.registry import register_family
 from deblurzoo.models.spec import ModelSpec, Published
@@ -23,5 +24,6 @@ SPEC = register_family(
                 "(40.0 M)",
             ),
         },
+        converters=(CONVERTER,),
     )
 )
