@@ -3,7 +3,7 @@
 ::
 
     deblurzoo-convert memdeblur_gopro_ds.pth.tar memdeblur_gopro_ds.safetensors
-    deblurzoo-convert ESTRNN_C80B15_GOPRO.pth.tar estrnn.safetensors --model estrnn
+    deblurzoo-convert ESTRNN_C80B15_BSD_2ms16ms.tar estrnn_bsd_2ms16ms.safetensors
     deblurzoo-convert old.pth out.safetensors --trust argparse.Namespace
 
 A checkpoint is read as its authors distribute it (``torch.load`` with ``weights_only=True``,

@@ -4,7 +4,7 @@ Importing a family's subpackage registers its :class:`ModelSpec` (``<family>/spe
 family is one more name on the import line below (``docs/adding_a_model.md``).
 """
 
-from deblurzoo.models import kernel_space, memdeblur, mlfa, rirn  # noqa: F401  (registers)
+from deblurzoo.models import estrnn, kernel_space, memdeblur, mlfa, rirn  # noqa: F401  (registers)
 from deblurzoo.models.registry import (
     create_model,
     list_families,

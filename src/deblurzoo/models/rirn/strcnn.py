@@ -23,9 +23,11 @@ DTB, when enabled, follows the STRCNN paper's formulation as SimDeblur's port ha
 with a learnable scalar ``β`` (init 0), ``h̃_n = w ⊙ h_n + (1 − w) ⊙ h̃_{n−1}``, ``h̃_{−1} = 0``.
 ESTRNN's port differs there: its 5×5 conv is unpadded and the weights are zero-padded back (so
 the 2-pixel border never updates), it uses ``2|σ(d) − ½| = |tanh(d/2)|``, and its β is a plain
-tensor that is never trained. SimDeblur's port differs from the layout built here by an extra
-conv 3×3 64→64 after the encoder's and after the decoder's residual blocks, by half the widths in
-its DVD config, and by always building DTB.
+tensor that is never trained, so stays 0. ``dtb="released"`` builds that form
+(:class:`ReleasedDTB`, the same ``dtb.filter`` key, no β); its unpadded conv needs features of
+at least 5×5, frames of at least 10×10. SimDeblur's port differs from the layout built here by
+an extra conv 3×3 64→64 after the encoder's and after the decoder's residual blocks, by half the
+widths in its DVD config, and by always building DTB.
 
 Mapping to :class:`RecurrentHost`: ``step`` runs encoder, [DTB,] decoder blocks and returns
 ``(features, state)`` with ``features`` the 64-channel decoder-block output that ``decode``
@@ -37,6 +39,7 @@ resolution) — an IRM attached to such a host refines both parts.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from deblurzoo.models.blocks import conv
@@ -75,6 +78,23 @@ class DTB(nn.Module):
         return w * current + (1 - w) * previous
 
 
+class ReleasedDTB(nn.Module):
+    """DTB as ESTRNN's ``model/STRCNN.py`` has it: ``w = 2|σ(d) − ½|`` from an unpadded 5×5
+    conv ``d``, zero on the 2-pixel border (there ``h̃_n = h̃_{n−1}``); its β, never trained,
+    is the constant 0 and is omitted."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.filter = nn.Conv2d(2 * channels, channels, 5)
+        self.border = 2
+
+    def forward(self, current: Tensor, previous: Tensor) -> Tensor:
+        d = self.filter(torch.cat([current, previous], dim=1))
+        w = (2 * (torch.sigmoid(d) - 0.5).abs()).clamp(0.0, 1.0)
+        w = F.pad(w, (self.border,) * 4)
+        return w * current + (1 - w) * previous
+
+
 class STRCNN(RecurrentHost):
     """STRCNN (ICCV 2017) without DTB by default, the RIRN host of Sec. S2.1.
 
@@ -84,7 +104,8 @@ class STRCNN(RecurrentHost):
             ``channels − feedback`` so that the concatenation has ``channels``.
         num_blocks: residual blocks in the encoder and, again, in the decoder (4 each).
         window: frames stacked per step (``2m + 1 = 5``); odd.
-        dtb: blend ``h_n`` with the previous blended ``h̃_{n−1}`` (the original STRCNN+DTB).
+        dtb: blend ``h_n`` with the previous blended ``h̃_{n−1}`` (the original STRCNN+DTB):
+            ``True`` the paper's form, ``"released"`` ESTRNN's port (:class:`ReleasedDTB`).
         residual: add the blurry frame instead of 0.5 to the output (not in the reference;
             see :class:`~deblurzoo.models.rirn.recurrent_host.RecurrentHost`).
     """
@@ -98,12 +119,14 @@ class STRCNN(RecurrentHost):
         feedback: int = 32,
         num_blocks: int = 4,
         window: int = 5,
-        dtb: bool = False,
+        dtb: bool | str = False,
         residual: bool = False,
     ) -> None:
         super().__init__(residual)
         if window < 1 or window % 2 == 0:
             raise ValueError(f"window must be a positive odd number of frames, got {window}")
+        if dtb not in (False, True, "released"):
+            raise ValueError(f"dtb must be false, true or 'released', got {dtb!r}")
         if not 0 < feedback < channels:
             raise ValueError(f"feedback ({feedback}) must lie strictly between 0 and channels")
         m = window // 2
@@ -119,7 +142,9 @@ class STRCNN(RecurrentHost):
             nn.ReLU(inplace=True),
         )
         self.encoder_blocks = nn.Sequential(*(BNResBlock(channels) for _ in range(num_blocks)))
-        self.dtb = DTB(channels) if dtb else None
+        self.dtb = (ReleasedDTB if dtb == "released" else DTB)(channels) if dtb else None
+        if dtb == "released":
+            self.min_size = (10, 10)  # the unpadded 5×5 conv at 1/2 resolution
         self.decoder_blocks = nn.Sequential(*(BNResBlock(channels) for _ in range(num_blocks)))
         self.feedback_out = nn.Sequential(conv(channels, feedback, 3), nn.ReLU(inplace=True))
         self.reconstruct = nn.Sequential(
