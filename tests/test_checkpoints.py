@@ -242,7 +242,7 @@ def test_eval_refuses_a_task_that_is_not_the_zoos(tmp_path: Path, data_dir, chec
 
 def test_eval_reports_the_published_score_beside_ours(tmp_path, data_dir, checkpoint, capsys):
     """``published=`` names a paper table of the model's spec (IFI-RNN C1H1: RIRN Table S6)."""
-    table = ["published=supplementary Table S6"]
+    table = ["published=RIRN Table S6"]
     with pytest.raises(ValueError, match="several scores fit: set published_dataset.*'REDS'"):
         _eval(checkpoint, tmp_path, data_dir, *table)
     with pytest.raises(ValueError, match="published='Table 9': no score fits"):
@@ -251,9 +251,9 @@ def test_eval_reports_the_published_score_beside_ours(tmp_path, data_dir, checkp
     assert summary["published"]["psnr"] == 30.01 and summary["published"]["ssim"] == 0.8762
     print_summary(summary, Console(width=200))
     out = capsys.readouterr().out
-    assert "published (supplementary Table S6)" in out and "30.01" in out
+    assert "published (RIRN Table S6)" in out and "30.01" in out
     gap = summary["restored"]["psnr_frame"] - 30.01
-    assert "against supplementary Table S6 (REDS; PSNR and SSIM on RGB frames" in out
+    assert "against RIRN Table S6 (REDS; PSNR and SSIM on RGB frames" in out
     assert f"{gap:+.2f} dB" in out
 
 

@@ -36,8 +36,8 @@ TABLE_S6 = {
 def _published(gopro_psnr: float, gopro_ssim: float, reds_psnr: float, reds_ssim: float):
     return Published(
         scores=(
-            Score("GOPRO", gopro_psnr, gopro_ssim, _PROTOCOL, "supplementary Table S6"),
-            Score("REDS", reds_psnr, reds_ssim, _PROTOCOL, "supplementary Table S6"),
+            Score("GOPRO", gopro_psnr, gopro_ssim, _PROTOCOL, "RIRN Table S6"),
+            Score("REDS", reds_psnr, reds_ssim, _PROTOCOL, "RIRN Table S6"),
         )
     )
 
