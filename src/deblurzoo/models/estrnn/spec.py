@@ -41,10 +41,8 @@ SPEC = register_family(
                 source="MemDeblur Table 2's 'ESTRNN' is B15C80: its 204.19 GMACs are this "
                 "count. Params and GMACs measured from the authors' model/ESTRNN.py (B15C80; "
                 "docs/reference_code.md): their cost_profile counts each frame once, cell + GSA "
-                "+ reconstructor, the GSA window padded with random features; the table charges "
-                "the one restored frame also with its 4 border frames' cells (5 cells + 1 GSA + "
-                "1 reconstructor), hence the ratio; one more frame costs 203.74 thop-style GMACs "
-                "here",
+                "+ reconstructor; here a 100-frame clip also carries the cells of its 4 border "
+                "frames",
             ),
             "estrnn_b9c80": Published(
                 params=1_763_387,
@@ -59,6 +57,9 @@ SPEC = register_family(
                 source="GMACs: MemDeblur Table 1; params measured from the authors' code",
             ),
         },
+        # the authors' cost_profile charges each frame once (cell, GSA, reconstructor): a long
+        # clip spreads the cells of the 2 + 2 border frames, which GSA needs, over many frames
+        profile_frames=dict.fromkeys(("estrnn", "estrnn_b9c80", "estrnn_b9c90"), 100),
         converters=(CONVERTER,),
     )
 )
