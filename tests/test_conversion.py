@@ -98,6 +98,14 @@ def test_wrong_files_are_refused_naming_them_and_nothing_is_written(toy_family, 
     truncated.write_bytes(_official(tmp_path / "whole.pth", toy_family).read_bytes()[:500])
     with pytest.raises(CheckpointError, match="truncated.pth: truncated or not a PyTorch"):
         convert(truncated, out)
+    legacy = tmp_path / "legacy.pth"
+    torch.save(toy_family.state_dict(), legacy, _use_new_zipfile_serialization=False)
+    truncated.write_bytes(legacy.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="truncated.pth: truncated or not a PyTorch"):
+        convert(truncated, out)
+    truncated.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="truncated.pth: truncated or not a PyTorch"):
+        convert(truncated, out)
     other = tmp_path / "other.pth"
     torch.save({"params": {"conv.weight": torch.zeros(1)}}, other)
     with pytest.raises(
@@ -136,6 +144,24 @@ def test_pickled_objects_are_refused_unless_trusted(toy_family, tmp_path) -> Non
         convert(source, out, trust=["argparse.Nope"])
     convert(source, out, trust=["argparse.Namespace"])
     _same_output(deblurzoo.load_model(out), toy_family)
+
+
+def test_a_legacy_pickle_is_read_and_its_objects_refused_too(toy_family, tmp_path) -> None:
+    """Files written before torch 1.6's zip format (``_use_new_zipfile_serialization=False``)."""
+    state = {f"module.{key}": value for key, value in toy_family.state_dict().items()}
+    legacy = tmp_path / "legacy.pth"
+    torch.save({"model": state, "epoch": 1}, legacy, _use_new_zipfile_serialization=False)
+    convert(legacy, tmp_path / "plain.safetensors")
+    _same_output(deblurzoo.load_model(tmp_path / "plain.safetensors"), toy_family)
+    content = {"model": state, "epoch": 1, "args": argparse.Namespace(lr=1e-4)}
+    torch.save(content, legacy, _use_new_zipfile_serialization=False)
+    with pytest.raises(
+        CheckpointError,
+        match="legacy.pth holds Python objects beyond tensors "
+        r"\(argparse.Namespace\).*--trust argparse.Namespace",
+    ):
+        convert(legacy, tmp_path / "args.safetensors")
+    convert(legacy, tmp_path / "args.safetensors", trust=["argparse.Namespace"])
 
 
 def test_a_truncated_weights_file_is_named(toy_family, tmp_path) -> None:

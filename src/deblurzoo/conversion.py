@@ -68,13 +68,18 @@ def read_official(path: str | Path, trust: Iterable[str] = ()) -> Mapping[str, A
             content = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         needed = _unsafe_globals(path, err)
+        if needed is None:
+            reason = str(err).splitlines()[0] if str(err) else "cannot unpickle it"
+            raise CheckpointError(
+                f"{path}: truncated or not a PyTorch checkpoint ({reason})"
+            ) from err
         raise CheckpointError(
             f"{path} holds Python objects beyond tensors ({needed}), which could run code as "
             "they are unpickled: not loaded. If you trust this file, name them: "
             f"--trust {needed}"
         ) from None
-    except (RuntimeError, EOFError) as err:
-        reason = str(err).partition(". ")[0]
+    except Exception as err:  # the zip and the legacy readers fail in many ways on a bad file
+        reason = f"{type(err).__name__}: {str(err).partition('. ')[0]}".rstrip(": ")
         raise CheckpointError(
             f"{path}: truncated or not a PyTorch checkpoint, cannot read it ({reason})"
         ) from err
@@ -83,20 +88,23 @@ def read_official(path: str | Path, trust: Iterable[str] = ()) -> Mapping[str, A
     return content
 
 
-def _unsafe_globals(path: Path, err: Exception) -> str:
-    """The globals the weights-only unpickler refused: listed by torch for a zip archive, read
-    from its message for a legacy pickle."""
+def _unsafe_globals(path: Path, err: Exception) -> str | None:
+    """The globals the weights-only unpickler refused, space-separated: listed by torch for a
+    zip archive, read from its message for a legacy pickle; ``None`` if it refused none (the
+    file is damaged instead)."""
     try:
         unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    except RuntimeError:  # a legacy (pre-zip) file
+    except (RuntimeError, ValueError):  # a legacy (pre-zip) file
         unsafe = []
     if unsafe:
         return " ".join(unsafe)
-    message = str(err)
     marker = "Unsupported global: GLOBAL "
-    if marker in message:
-        return message.split(marker, 1)[1].split()[0]
-    return f"unknown: {message.splitlines()[0]}"
+    message = str(err)
+    if marker not in message:
+        return None
+    name = message.split(marker, 1)[1].split()[0]
+    # a damaged legacy pickle can name a global that is no dotted name at all
+    return name if all(part.isidentifier() for part in name.split(".")) else None
 
 
 def describe_keys(content: Mapping[str, Any]) -> str:
