@@ -257,6 +257,21 @@ def test_eval_reports_the_published_score_beside_ours(tmp_path, data_dir, checkp
     assert f"{gap:+.2f} dB" in out
 
 
+def test_eval_skip_frames_leaves_frames_unscored_whatever_the_net(
+    tmp_path, data_dir, checkpoint
+) -> None:
+    """ESTRNN's protocol (eval=estrnn: skip_frames [2, 2]) on IFI-RNN, which restores every
+    frame: 2 + 2 frames of each 10-frame test sequence go unscored, as in ESTRNN's test code."""
+    every = _eval(checkpoint, tmp_path, data_dir)
+    assert every["num_frames"] == 2 * 10
+    chunks = ["data.eval_chunk_len=6", "data.eval_chunk_overlap=4"]
+    estrnn = _eval(checkpoint, tmp_path, data_dir, "eval=estrnn", *chunks)
+    assert estrnn["num_frames"] == 2 * (10 - 4)
+    assert [row["frames"] for row in estrnn["per_sequence"]] == [6, 6]
+    with pytest.raises(ValueError, match=r"eval.skip_frames must be \[first, last\]"):
+        _eval(checkpoint, tmp_path, data_dir, "eval.skip_frames=[2]")
+
+
 # --- the kernel-space encoder -----------------------------------------------------------------
 
 

@@ -175,7 +175,8 @@ def _estrnn_scored_frames(length: int, test_frames: int = 20, past: int = 2, fut
 @pytest.mark.parametrize("length", [20, 21, 37, 77, 100, 134, 150])
 def test_estrnn_chunks_are_eval_chunk_len_20_overlap_4(length: int) -> None:
     """conf/eval/estrnn.yaml's note: data.eval_chunk_len=20, data.eval_chunk_overlap=4 feed and
-    score exactly ESTRNN's chunks for a net with border_frames = (2, 2)."""
+    score exactly ESTRNN's chunks: the chunks are planned with its skip_frames (2, 2), or a net's
+    border frames where larger."""
     ours = {
         frame: (chunk.start, chunk.stop)
         for chunk in plan_chunks(length, 20, 4, (2, 2))

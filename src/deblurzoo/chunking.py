@@ -44,8 +44,8 @@ def plan_chunks(
         raise ValueError(f"lookahead must be >= 0, got {lookahead}")
     if chunk_len is not None and not first + last + lookahead <= overlap < chunk_len:
         raise ValueError(
-            f"need {first + last + lookahead} <= overlap < chunk_len (the net cannot restore "
-            f"{first} + {last} border frames per chunk; lookahead={lookahead}), got "
+            f"need {first + last + lookahead} <= overlap < chunk_len ({first} + {last} frames "
+            f"of each chunk go unrestored or unscored; lookahead={lookahead}), got "
             f"overlap={overlap}, chunk_len={chunk_len}"
         )
     if num_frames <= first + last:  # no frame to restore: the net would refuse the clip

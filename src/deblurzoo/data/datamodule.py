@@ -93,8 +93,9 @@ class VideoDataModule(LightningDataModule):
             )  # fmt: skip
 
     def eval_chunks(self, split: str) -> EvalChunks:
-        """The evaluation chunks of ``split`` for a net that cannot restore ``border_frames``
-        (set by the task from its net before the loaders are built)."""
+        """The evaluation chunks of ``split``, ``border_frames`` at each end of a chunk unscored
+        (set by the task before the loaders are built: the frames its net cannot restore, or its
+        protocol's ``skip_frames`` where more)."""
         return EvalChunks(
             self.sequences[split], self.eval_chunk_len, self.eval_chunk_overlap, self.frame_size,
             self.border_frames,

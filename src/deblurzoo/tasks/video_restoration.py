@@ -22,6 +22,14 @@ def _plain(config: Mapping[str, Any]) -> dict[str, Any]:
     return OmegaConf.to_container(OmegaConf.create(dict(config)), resolve=True)
 
 
+def _skip_frames(value: Any) -> tuple[int, int]:
+    """``eval.skip_frames`` as ``(first, last)``: two counts of frames, at least 0."""
+    skip = tuple(value) if isinstance(value, list | tuple) else ()
+    if len(skip) != 2 or not all(isinstance(n, int) and n >= 0 for n in skip):
+        raise ValueError(f"eval.skip_frames must be [first, last], two counts >= 0, got {value!r}")
+    return skip
+
+
 class VideoRestorationModule(LightningModule):
     """Trains any registered video net with a reconstruction loss and scores it per frame.
 
@@ -36,7 +44,10 @@ class VideoRestorationModule(LightningModule):
         protocol: evaluation protocol (``conf/eval/``): keyword arguments of
             :class:`VideoQualityMetric` plus ``self_ensemble`` (1, 4, 6 or 8 flips/rotations)
             and ``temporal_reverse``, the test-time ensemble of :mod:`deblurzoo.ensemble` that
-            validation, test and :meth:`forward` apply (training steps never do).
+            validation, test and :meth:`forward` apply (training steps never do), and
+            ``skip_frames`` ``[first, last]``: frames at each end of every sequence and of every
+            evaluation chunk left unscored whatever the net, as ESTRNN's test code leaves its
+            2 + 2 (``conf/eval/estrnn.yaml``); the net's own border frames are never scored.
         num_sample_frames: frames of the first validation chunk logged as blur | restored | sharp.
     """
 
@@ -57,6 +68,7 @@ class VideoRestorationModule(LightningModule):
         metric_kwargs = dict(protocol)  # the test-time ensemble keys are not the metric's
         ensemble = transform_set(metric_kwargs.pop("self_ensemble", 1), "eval.self_ensemble")
         reverse = metric_kwargs.pop("temporal_reverse", False)
+        self.skip_frames = _skip_frames(metric_kwargs.pop("skip_frames", (0, 0)))
         self.net = create_model(**net)
         self.ensemble_size = len(ensemble)
         self.temporal_reverse = check_temporal_reverse(
@@ -70,12 +82,14 @@ class VideoRestorationModule(LightningModule):
         self.test_results: dict[str, dict[str, Tensor]] = {}
 
     def setup(self, stage: str) -> None:
-        """Tell the DataModule which border frames the net cannot restore, so evaluation chunks
-        overlap enough and score only restored frames; refuse clips with nothing to restore."""
+        """Tell the DataModule which frames at each end of a chunk are not scored (the border
+        frames the net cannot restore, or the protocol's ``skip_frames`` where more), so
+        evaluation chunks overlap enough and score only restored frames; refuse clips with
+        nothing to restore."""
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is None:
             return
-        datamodule.border_frames = tuple(self.net.border_frames)
+        datamodule.border_frames = tuple(map(max, self.net.border_frames, self.skip_frames))
         border = sum(self.net.border_frames)
         if stage == "fit" and datamodule.clip_len <= border:
             raise ValueError(
