@@ -33,6 +33,8 @@ last frames lack the neighbours GSA fuses.
 
 from __future__ import annotations
 
+from collections import deque
+
 import torch
 from torch import Tensor, nn
 
@@ -108,7 +110,7 @@ class ESTRNN(RDBN):
             )
         frames = past_frames + 1 + future_frames
         self.border_frames = (past_frames, future_frames)
-        self.min_frames = frames
+        self.min_frames = self.fusion_frames = frames
         nf, width = n_features, 5 * n_features
         self.fusion = GSA(width, past_frames, frames, activation)
         self.reconstruct = nn.Sequential(
@@ -116,14 +118,14 @@ class ESTRNN(RDBN):
         )
 
     def forward(self, blur: Tensor) -> Tensor:
-        past, future = self.border_frames
+        """Each frame's ``h`` joins a window of ``past + 1 + future``; a full window restores
+        its centre frame, so a clip holds only that many ``h`` at once."""
         hidden = self.initial_hidden(blur)
-        features = []
+        window: deque[Tensor] = deque(maxlen=self.fusion_frames)
+        restored = []
         for t in range(blur.shape[1]):
             h, hidden = self.step(blur, t, hidden)
-            features.append(h)
-        restored = [
-            self.decode(self.fusion(features[t - past : t + future + 1])) + 0.5
-            for t in range(past, blur.shape[1] - future)
-        ]
+            window.append(h)
+            if len(window) == window.maxlen:
+                restored.append(self.decode(self.fusion(list(window))) + 0.5)
         return torch.stack(restored, dim=1)
