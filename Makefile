@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install train test test-full lint bench clean-logs
+.PHONY: help install train test test-full lint bench bench-gpu clean-logs
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ lint: install ## ruff over the package and the tests
 
 bench: install ## benchmarks into docs/benchmarks.md, one CPU thread (BENCH_ARGS=full=true: every model)
 	OMP_NUM_THREADS=1 $(VENV)/bin/deblurzoo-bench $(BENCH_ARGS) write=docs/benchmarks.md
+
+bench-gpu: install ## on a CUDA machine (< 8 min): eager vs fast path at 720x1280, fp32/bf16, into docs/benchmarks_gpu.md
+	$(VENV)/bin/deblurzoo-bench sections=[fast] device=cuda 'fast_sizes=[[720,1280]]' write=docs/benchmarks_gpu.md
 
 clean-logs: ## delete training logs and runs
 	rm -rf logs

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import torch
 
 from deblurzoo import bench
 from tests.conftest import TINY_DATA, TINY_MODEL
@@ -41,6 +43,18 @@ def test_speed_is_the_median_of_the_repeated_passes() -> None:
     assert slim["ms_per_frame"] > 0
 
 
+def test_fast_path_worker_times_both_in_one_process_and_compares_outputs() -> None:
+    fp32 = bench.measure_fast("strcnn", (16, 16), frames=2, repeats=2)
+    assert fp32["eager_ms"] > 0 and fp32["fast_ms"] > 0 and fp32["first_fast_s"] > 0
+    assert fp32["max_diff"] <= 1e-4 and fp32["psnr_vs_fp32"] > 100
+    bf16 = bench.measure_fast("strcnn", (16, 16), frames=1, repeats=1, precision="bf16")
+    assert 20 < bf16["psnr_vs_fp32"] < fp32["psnr_vs_fp32"]  # bf16 rounds, fp32 does not
+    tiny = {"channels": 4, "kernel_dim": 8, "front_blocks": 1, "back_blocks": 1}
+    for part in ("encode", "blur"):
+        cell = bench.measure_fast(f"kernel_space:{part}", (32, 32), 1, 1, net_kwargs=tiny)
+        assert cell["max_diff"] <= 1e-4
+
+
 @pytest.mark.parametrize("lightning", [False, True])
 def test_training_throughput_of_both_loops(lightning: bool, data_dir: Path) -> None:
     overrides = [f"paths.data_dir={data_dir}", *TINY_DATA, *TINY_MODEL]
@@ -71,6 +85,19 @@ def test_benchmark_refuses_an_unknown_model_or_section_before_starting_workers(
         run_command(bench.main, "models=[nope]")
     with pytest.raises(ValueError, match=r"sections: no \['speeed'\]"):
         run_command(bench.main, "sections=[speeed]")
+    with pytest.raises(KeyError, match="unknown model 'nope'"):
+        run_command(bench.main, "sections=[fast]", "fast_models=[nope:encode]")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device=cuda: no CUDA device"):
+            run_command(bench.main, "sections=[fast]", "device=cuda")
+
+
+def test_fast_table(tmp_path: Path, monkeypatch, run_command) -> None:
+    monkeypatch.chdir(tmp_path)
+    options = "sections=[fast] fast_models=[strcnn] fast_sizes=[[16,16]] repeats=1 write=b.md"
+    run_command(bench.main, *options.split())
+    rows = [line for line in (tmp_path / "b.md").read_text().splitlines() if "`strcnn`" in line]
+    assert len(rows) == 1 and rows[0].startswith("| `strcnn` | 16×16 | fp32 |")
 
 
 def test_machine_line_names_the_cpus_bf16_instructions() -> None:
@@ -84,3 +111,21 @@ def test_machine_line_names_the_cpus_bf16_instructions() -> None:
         ["avx512_bf16", "amx_bf16"],
     )
     assert "CPU capability " in bench._machine()
+
+
+def test_gpu_fast_table_has_frames_per_second_memory_and_the_papers_runtime(monkeypatch) -> None:
+    """What `make bench-gpu` writes, its workers stubbed (no GPU here): the CUDA branch of the
+    table, one row per precision."""
+    cell = {"eager_ms": 40.0, "fast_ms": 20.0, "first_fast_s": 3.0, "max_diff": 1e-6}
+    cell |= {"psnr_vs_fp32": 60.0, "eager_peak_mib": 900.0, "fast_peak_mib": 800.0}
+    jobs = []
+    monkeypatch.setattr(bench, "_run_worker", lambda kind, **job: jobs.append(job) or cell)
+    args = SimpleNamespace(device="cuda", compile=False, repeats=3, gpu_frames=10, speed_frames=2)
+    args.fast_sizes, args.fast_models = [[720, 1280]], ["memdeblur"]
+    text = bench._fast_section(args)
+    assert [(j["device"], j["precision"], j["frames"]) for j in jobs] == [
+        ("cuda", "fp32", 10),
+        ("cuda", "bf16", 10),
+    ]
+    row = "| `memdeblur` | 720×1280 | bf16 | 40.0 | 20.0 (0.50) | 3.0 | 1.0e-06 | 60.0 | 50.0 "
+    assert row + "| 900 / 800 | 0.191 s/frame (Table 3) |" in text

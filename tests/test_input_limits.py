@@ -41,6 +41,9 @@ TINY = {
     "mlfa_stage2": TINY_STAGE2,
     "mlfa_stage2_single": TINY_STAGE2,
     "mlfa": {"stage1": TINY_STAGE1, "stage2": TINY_STAGE2},
+    "estrnn": {"n_features": 2, "n_blocks": 1},
+    "estrnn_b9c80": {"n_features": 2, "n_blocks": 1},
+    "estrnn_b9c90": {"n_features": 2, "n_blocks": 1},
     "kernel_space": {
         "channels": 4, "kernel_dim": 8, "front_blocks": 1, "back_blocks": 1, "extractor_blocks": 1
     },

@@ -32,7 +32,9 @@ never leak into the next cell). The options are ``conf/bench.yaml``'s; the secti
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 import os
 import platform
 import statistics
@@ -50,11 +52,12 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 
+from deblurzoo.fast import fast_net, no_grad
 from deblurzoo.models import VideoNet, create_model, list_models, model_spec, restore
 from deblurzoo.restoration import restore_frames
 from deblurzoo.utils.job import CONFIG_DIR
 
-SECTIONS = ("speed", "options", "memory", "train", "data")
+SECTIONS = ("speed", "options", "fast", "memory", "train", "data")
 TRAIN_OVERRIDES = ["logger=csv", "data.pin_memory=false", "data.num_workers=0"]
 #: Memory workers run with glibc's malloc serving every block of 64 KiB or more by ``mmap`` and
 #: returning it to the system when freed (a fixed threshold also stops glibc from raising it as
@@ -185,6 +188,79 @@ def measure_speed(
     return {"ms_per_frame": statistics.median(times), "runs": times}
 
 
+def _workload(net: torch.nn.Module, part: str, size, frames: int, device) -> tuple:
+    """What one pass of ``net`` computes, as a function of the net (so the eager and the fast
+    copy run the same inputs), and the frames it restores: a clip of ``frames`` frames plus the
+    net's border frames, or for the blur-kernel-space encoder (``part``) one encoding
+    (``encode``) or one blurring with a kernel (``blur``) of a sharp/blurry pair."""
+    if part:
+        sharp, blurry = torch.rand(2, 1, 3, *size, device=device)
+        if part == "encode":
+            return (lambda n: n.encode(sharp, blurry)), 1
+        with torch.no_grad():
+            kernel = net.encode(sharp, blurry)
+        return (lambda n: n.blur(sharp, kernel)), 1
+    first, last = net.border_frames
+    clip = torch.rand(1, frames + first + last, 3, *size, device=device)
+    return (lambda n: restore(n, clip)), frames
+
+
+def measure_fast(
+    model: str,
+    size: tuple[int, int],
+    frames: int,
+    repeats: int,
+    device: str = "cpu",
+    precision: str = "fp32",
+    compile: bool = False,
+    net_kwargs: dict | None = None,
+) -> dict[str, float]:
+    """Eager against fast-path (:mod:`deblurzoo.fast`) ms per restored frame of ``model``
+    (``kernel_space:encode``, ``kernel_space:blur`` for the encoder's two halves), measured in
+    this one process with the two passes alternating, so both see the same load; the first fast
+    pass's time (compilation included); the largest difference between their outputs; the
+    PSNR of the fast output against the eager fp32 one; and on a GPU the peak memory of each."""
+    device = torch.device(device)
+    name, _, part = model.partition(":")
+    torch.manual_seed(0)
+    eager = create_model(name, **(net_kwargs or {})).to(device).eval()
+    run, restored = _workload(eager, part, size, frames, device)
+    fast = fast_net(copy.deepcopy(eager), compile=compile)
+    dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+    def timed(net, fast_path: bool) -> tuple[float, Tensor]:
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        _sync(device)
+        start = time.perf_counter()
+        with no_grad(fast_path), torch.autocast(device.type, dtype, enabled=dtype is not None):
+            out = run(net)
+        _sync(device)
+        return time.perf_counter() - start, out.float()
+
+    with torch.no_grad():
+        reference = run(eager).float()  # eager fp32: warm-up and the outputs' reference
+    first_fast, out = timed(fast, True)
+    _, eager_out = timed(eager, False)  # at the same precision as the fast output
+    times: dict[str, list[float]] = {"eager": [], "fast": []}
+    peaks: dict[str, float] = {}
+    for _ in range(repeats):
+        for label, net in (("eager", eager), ("fast", fast)):
+            elapsed, _ = timed(net, label == "fast")
+            times[label].append(1e3 * elapsed / restored)
+            if device.type == "cuda":
+                peaks[label] = torch.cuda.max_memory_allocated() / 2**20
+    mse = torch.mean((out.clamp(0, 1) - reference.clamp(0, 1)) ** 2).item()
+    return {
+        "eager_ms": statistics.median(times["eager"]),
+        "fast_ms": statistics.median(times["fast"]),
+        "first_fast_s": first_fast,
+        "max_diff": (out - eager_out).abs().max().item(),
+        "psnr_vs_fp32": 10 * math.log10(1 / mse) if mse > 0 else math.inf,
+        **{f"{label}_peak_mib": peak for label, peak in peaks.items()},
+    }
+
+
 def _train_setup(output_dir: str, overrides: list[str] = ()):
     """The default training recipe's DataModule and task (``conf/train.yaml``)."""
     import hydra
@@ -265,6 +341,7 @@ def measure_loading(workers: int, batches: int) -> dict[str, float]:
 WORKERS = {
     "memory": measure,
     "speed": measure_speed,
+    "fast": measure_fast,
     "train": measure_training,
     "data": measure_loading,
 }
@@ -402,6 +479,47 @@ def _options_section(args: SimpleNamespace) -> str:
     return "\n".join(lines)
 
 
+def _fast_section(args: SimpleNamespace) -> str:
+    """Eager against the fast path, per model and frame size (and precision on a GPU)."""
+    gpu = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+    device, precisions = ("cuda", ["fp32", "bf16"]) if gpu else ("cpu", ["fp32"])
+    compiled = " with torch.compile" if args.compile else ""
+    lines = [
+        f"## Fast path\n\nms per restored frame ({device.upper()}) of the eager net and of the "
+        f"fast path (`fast=true`{compiled}: channels_last weights, inference_mode; "
+        "src/deblurzoo/fast.py), measured in one process with the passes alternating (median "
+        f"of {args.repeats}); ratio fast/eager in brackets. *First* is the first fast pass "
+        "(compilation included). *Max Δ*: the largest difference between the eager and the "
+        "fast outputs at the same precision; *PSNR*: the fast output against the eager fp32 "
+        "one. On the CPU a 720×1280 pass restores one frame; on a GPU a pass restores "
+        f"{args.gpu_frames} frames, next to the runtime the paper reports (per frame of "
+        "100-frame 720×1280 videos on an RTX A5000).\n",
+        "| model | size | precision | eager ms | fast ms | first s | max Δ | PSNR dB |"
+        + (" fast frames/s | eager / fast MiB | published |" if gpu else ""),
+        "|---|---|---|---:|---:|---:|---:|---:|" + ("---:|---:|---|" if gpu else ""),
+    ]
+    for size in args.fast_sizes:
+        frames = args.gpu_frames if gpu else (args.speed_frames if size[0] * size[1] < 2**18 else 1)
+        for model in args.fast_models:
+            for precision in precisions:
+                cell = _run_worker("fast", model=model, size=size, frames=frames,
+                                   repeats=args.repeats, device=device, precision=precision,
+                                   compile=args.compile)  # fmt: skip
+                ratio = cell["fast_ms"] / cell["eager_ms"]
+                row = (
+                    f"| `{model}` | {size[0]}×{size[1]} | {precision} | {cell['eager_ms']:.1f} "
+                    f"| {cell['fast_ms']:.1f} ({ratio:.2f}) | {cell['first_fast_s']:.1f} "
+                    f"| {cell['max_diff']:.1e} | {cell['psnr_vs_fp32']:.1f} |"
+                )
+                if gpu:
+                    row += (
+                        f" {1e3 / cell['fast_ms']:.1f} | {cell['eager_peak_mib']:.0f} / "
+                        f"{cell['fast_peak_mib']:.0f} | {_published_runtime(model.split(':')[0])} |"
+                    )
+                lines.append(row)
+    return "\n".join(lines)
+
+
 def _memory_section(args: SimpleNamespace, models: list[str]) -> str:
     height, width = args.memory_size
     options = "".join(f" {key}={json.dumps(value)}" for key, value in args.net.items())
@@ -530,12 +648,20 @@ def main(cfg: DictConfig) -> None:
             net = create_model(model, **(args.net if model in models else {}))
         if model in models and isinstance(net, VideoNet):
             video_nets.append((model, net.recurrent))
+    if "fast" in args.sections:
+        if args.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device=cuda: no CUDA device on this machine (torch.cuda)")
+        for model in args.fast_models:
+            with torch.device("meta"):
+                create_model(model.partition(":")[0])
     recurrent = [m for m, r in video_nets if r and (args.full or args.models or "+" not in m)]
     sections, load = [], _load()
     if "speed" in args.sections:
         sections.append(_speed_section(args, [m for m, _ in video_nets]))
     if "options" in args.sections:
         sections.append(_options_section(args))
+    if "fast" in args.sections:
+        sections.append(_fast_section(args))
     if "memory" in args.sections:
         sections.append(_memory_section(args, recurrent))
     if {"train", "data"} & set(args.sections):

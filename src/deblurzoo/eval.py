@@ -23,6 +23,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from deblurzoo.callbacks import FrameWriter, RestoredClip
+from deblurzoo.fast import fast_net
 from deblurzoo.models import model_spec
 from deblurzoo.models.loading import (
     Checkpoint,
@@ -99,6 +100,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     ours."""
     ckpt_path = resolve_ckpt_path(cfg.ckpt_path, Path(cfg.paths.log_dir) / "train")
     model = build_task(cfg, read_checkpoint(ckpt_path))
+    if cfg.fast:  # Lightning's test loop runs under inference_mode already
+        model.net = fast_net(model.net, compile=cfg.compile)
     name = model.hparams.net["name"]
     context = {}
     if cfg.get("published"):

@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from deblurzoo.chunking import plan_chunks
 from deblurzoo.data.frames import write_frame
 from deblurzoo.ensemble import SelfEnsemble, check_temporal_reverse, transform_set
+from deblurzoo.fast import fast_net
 from deblurzoo.models import VideoNet
 from deblurzoo.models.loading import CheckpointError, load_net
 from deblurzoo.restoration import restore_frames
@@ -112,8 +113,8 @@ def infer(cfg: DictConfig) -> dict[str, Any]:
         raise VideoError(f"video={cfg.video!r}: choose one of {formats} (or null: no video)")
     frames = open_frames(cfg.input)
     net = build_net(cfg).to(device)
-    if cfg.channels_last:  # NHWC convolutions: faster on CPUs and GPUs (docs/benchmarks.md)
-        net = net.to(memory_format=torch.channels_last)
+    if cfg.fast and cfg.compile:
+        net = fast_net(net, compile=True)
     tiling = _tiling(cfg, net)
     first, last = net.border_frames  # refuse chunks the net cannot use, up front:
     padded = len(frames) + (first + last if cfg.pad_ends else 0)
@@ -132,7 +133,7 @@ def infer(cfg: DictConfig) -> dict[str, Any]:
     written: dict[str, Any] = {"frames": 0, "fps": fps, "size": (height, width)}
     restored = restore_frames(
         net, frames, cfg.chunk_len, cfg.chunk_overlap, lookahead=cfg.lookahead, tiling=tiling,
-        autocast=dtype, pad_ends=cfg.pad_ends,
+        autocast=dtype, pad_ends=cfg.pad_ends, fast=cfg.fast,
     )  # fmt: skip
     with ExitStack() as stack:
         stack.callback(frames.close)

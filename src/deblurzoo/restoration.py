@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 
 from deblurzoo.chunking import plan_chunks
+from deblurzoo.fast import fast_net, no_grad
 from deblurzoo.models import VideoNet, restore
 from deblurzoo.tiling import Tiling, restore_tiled
 
@@ -45,7 +46,6 @@ class ReplicatedEnds:
         return self.frames[low:high][source - low]
 
 
-@torch.no_grad()
 def restore_frames(
     net: VideoNet,
     frames: Frames,
@@ -56,6 +56,7 @@ def restore_frames(
     tiling: Tiling | None = None,
     autocast: torch.dtype | None = None,
     pad_ends: bool = False,
+    fast: bool = True,
 ) -> Iterator[tuple[int, Tensor]]:
     """Restore ``frames`` ``[T, 3, H, W]`` in overlapping chunks, yielding ``(index, restored
     frame)`` in order as soon as a chunk is done, so only one chunk is ever held by the net.
@@ -73,21 +74,30 @@ def restore_frames(
         pad_ends: repeat the first and last frames by the net's border frames
             (:class:`ReplicatedEnds`) so that every frame is restored; otherwise the frames a
             net cannot restore at the ends of the sequence are not yielded.
+        fast: the inference fast path (:mod:`deblurzoo.fast`): ``net``'s weights are put in
+            channels_last layout (in place) and the passes run under ``torch.inference_mode``;
+            the frames are the eager ones to 1e-4.
 
     The restored frames are float32 on the net's device (host memory with ``tiling``).
     """
     device = next(net.parameters()).device
+    if fast:
+        fast_net(net)
     first, last = net.border_frames
     shift = 0
     if pad_ends and first + last:
         frames, shift = ReplicatedEnds(frames, first, last), first
     for chunk in plan_chunks(len(frames), chunk_len, overlap, (first, last), lookahead):
         clip = frames[chunk.start : chunk.stop].unsqueeze(0)
-        with torch.autocast(device.type, dtype=autocast, enabled=autocast is not None):
+        with (
+            no_grad(fast),
+            torch.autocast(device.type, dtype=autocast, enabled=autocast is not None),
+        ):
             if tiling is not None:
                 restored = restore_tiled(net, clip, tiling)[0]
             else:
                 restored = restore(net, clip.to(device))[0]
         for index in range(chunk.keep_from, chunk.keep_to):
-            yield index - shift, restored[index - chunk.start - first].float().clone()
+            frame = restored[index - chunk.start - first].float()
+            yield index - shift, frame.clone(memory_format=torch.contiguous_format)
         del clip, restored  # before the next chunk's forward: one chunk is held at a time

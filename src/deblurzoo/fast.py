@@ -1,0 +1,39 @@
+"""The inference fast path: the eager net's function in less time.
+
+``fast=true`` is the default of ``deblurzoo-infer``, ``deblurzoo-eval`` and
+:func:`deblurzoo.restoration.restore_frames` (``fast=false`` turns it off). It keeps what the
+measurements of ``deblurzoo-bench sections=[fast]`` (``docs/benchmarks.md``) show helps:
+
+* ``torch.inference_mode`` around the forward passes, not ``no_grad`` (no version counters);
+* channels_last weights: oneDNN's and cuDNN's convolutions run fastest on NHWC tensors, and a
+  convolution with NHWC weights gives NHWC features whatever its input's layout, so the
+  weights alone switch a net over.
+
+``compile=true`` also compiles the net with ``torch.compile`` (inductor). It is off by default:
+on the CPU it gains little over channels_last and costs seconds to minutes of compilation per
+clip length (a recurrent net's loop over frames is unrolled), so the bench measures it as an
+option. Compiled code is cached on disk by inductor (``TORCHINDUCTOR_CACHE_DIR``, by default
+under the system's temporary folder), so a second run of the same net and clip shape reuses it.
+
+Outputs stay the eager float32 outputs: within 1e-4 for every registered model
+(``tests/test_fast.py``).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+import torch
+from torch import nn
+
+
+def fast_net(net: nn.Module, compile: bool = False) -> nn.Module:
+    """``net`` with its weights in channels_last layout (converted in place, so every later
+    call of ``net`` gains too), and compiled by ``torch.compile`` if ``compile``."""
+    net.to(memory_format=torch.channels_last)
+    return torch.compile(net) if compile else net
+
+
+def no_grad(fast: bool) -> AbstractContextManager:
+    """``torch.inference_mode()`` on the fast path, ``torch.no_grad()`` otherwise."""
+    return torch.inference_mode() if fast else torch.no_grad()
