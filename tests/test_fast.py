@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from deblurzoo.ensemble import SelfEnsemble
 from deblurzoo.fast import fast_net, no_grad
 from deblurzoo.models import MultiScaleFrames, VideoNet, list_models, restore
 from deblurzoo.restoration import restore_frames
@@ -28,9 +29,8 @@ def test_fast_outputs_are_the_eager_outputs(name: str) -> None:
     with torch.no_grad():
         expected = _frames(restore(eager, clip))
     fast = fast_net(_tiny(name).eval())
-    assert next(p for p in fast.parameters() if p.ndim == 4).is_contiguous(
-        memory_format=torch.channels_last
-    )
+    weight = next(p for p in fast.parameters() if p.ndim == 4)
+    assert weight.is_contiguous(memory_format=torch.channels_last) == eager.channels_last
     with no_grad(fast=True):
         out = _frames(restore(fast, clip))
     assert (out - expected).abs().max().item() <= TOLERANCE
@@ -45,6 +45,14 @@ def test_restore_frames_fast_and_eager_agree_and_yield_plain_tensors() -> None:
     for index, frame in fast.items():
         assert not frame.is_inference() and frame.is_contiguous()
         assert (frame - eager[index]).abs().max().item() <= TOLERANCE
+
+
+def test_a_net_that_declines_channels_last_keeps_its_layout() -> None:
+    """RDBN (and ESTRNN, its subclass) measured no faster in channels_last layout."""
+    assert not _tiny("rdbn+irm+atb").channels_last and not _tiny("estrnn").channels_last
+    wrapped = SelfEnsemble(_tiny("rdbn").eval(), 4)
+    fast_net(wrapped)
+    assert all(p.is_contiguous() for p in wrapped.parameters())
 
 
 def test_no_grad_is_inference_mode_on_the_fast_path() -> None:

@@ -7,7 +7,9 @@ measurements of ``deblurzoo-bench sections=[fast]`` (``docs/benchmarks.md``) sho
 * ``torch.inference_mode`` around the forward passes, not ``no_grad`` (no version counters);
 * channels_last weights: oneDNN's and cuDNN's convolutions run fastest on NHWC tensors, and a
   convolution with NHWC weights gives NHWC features whatever its input's layout, so the
-  weights alone switch a net over.
+  weights alone switch a net over. A net whose class measured no faster so declares
+  (:attr:`deblurzoo.models.VideoNet.channels_last`: RDBN's dense blocks, and ESTRNN) and keeps
+  its layout.
 
 ``compile=true`` also compiles the net with ``torch.compile`` (inductor). It is off by default:
 on the CPU it gains little over channels_last and costs seconds to minutes of compilation per
@@ -26,11 +28,15 @@ from contextlib import AbstractContextManager
 import torch
 from torch import nn
 
+from deblurzoo.models import VideoNet
+
 
 def fast_net(net: nn.Module, compile: bool = False) -> nn.Module:
     """``net`` with its weights in channels_last layout (converted in place, so every later
-    call of ``net`` gains too), and compiled by ``torch.compile`` if ``compile``."""
-    net.to(memory_format=torch.channels_last)
+    call of ``net`` gains too) unless a video net in it declines, and compiled by
+    ``torch.compile`` if ``compile``."""
+    if all(m.channels_last for m in net.modules() if isinstance(m, VideoNet)):
+        net.to(memory_format=torch.channels_last)
     return torch.compile(net) if compile else net
 
 

@@ -35,6 +35,9 @@ class VideoNet(nn.Module):
         batch_norm_stride: ``s`` when the net batch-normalises features as coarse as 1/s of the
             frame (0: no BatchNorm). In train mode BatchNorm needs more than one value per
             channel, so a batch of one clip then needs frames larger than ``s`` on a side.
+        channels_last: the inference fast path (:mod:`deblurzoo.fast`) puts the weights in
+            channels_last layout; ``False`` where that was measured no faster (the fast-path
+            table of ``docs/benchmarks.md``).
 
     Every call is checked against these limits before ``forward`` runs (:meth:`check_input`, a
     forward pre-hook), so a clip the net cannot take is refused naming the limit instead of
@@ -47,6 +50,7 @@ class VideoNet(nn.Module):
     min_frames: int = 1
     min_size: tuple[int, int] = (1, 1)
     batch_norm_stride: int = 0
+    channels_last: bool = True
 
     def __init__(self) -> None:
         super().__init__()
