@@ -16,6 +16,8 @@ from typing import Any
 
 from torch import Tensor, nn
 
+_SHOWN = 6  # keys named in a converter's error
+
 
 @dataclass(frozen=True)
 class Score:
@@ -133,3 +135,24 @@ def _same(default: Any, value: Any) -> bool:
     if isinstance(default, tuple | list) and isinstance(value, tuple | list):
         return list(default) == list(value)
     return default == value
+
+
+def rename_state(
+    state: Mapping[str, Tensor], rename: Callable[[str], str], target: str, expected: str
+) -> dict[str, Tensor]:
+    """``state`` under the keys ``rename`` gives (a converter's mapping, raising ``KeyError``
+    for a key it has no counterpart for); ``ValueError`` naming the first such keys, the
+    ``target`` model and the ``expected`` keys if there are any."""
+    renamed, unknown = {}, []
+    for key, value in state.items():
+        try:
+            renamed[rename(key)] = value
+        except KeyError:
+            unknown.append(key)
+    if unknown:
+        more = " ..." if len(unknown) > _SHOWN else ""
+        raise ValueError(
+            f"keys with no counterpart in {target}: {unknown[:_SHOWN]}{more}; expected only "
+            f"{expected}"
+        )
+    return renamed

@@ -49,7 +49,7 @@ from typing import Any
 from torch import Tensor
 
 from deblurzoo.models.channel_order import bgr_input, bgr_output
-from deblurzoo.models.spec import Converted, Converter
+from deblurzoo.models.spec import Converted, Converter, rename_state
 
 FAMILY = "estrnn"
 #: Keys present in every ESTRNN state dict (prefixes removed), whatever its configuration.
@@ -170,18 +170,9 @@ def convert(content: Mapping[str, Any], model: str | None = None) -> Converted:
     missing = [key for key in SIGNATURE if key not in state]
     if missing:
         raise KeyError(f"expected the ESTRNN keys {missing}; found {list(state)[:_SHOWN]}")
-    renamed, unknown = {}, []
-    for key, value in state.items():
-        try:
-            renamed[rename(key)] = value
-        except KeyError:
-            unknown.append(key)
-    if unknown:
-        raise ValueError(
-            f"keys with no counterpart in ESTRNN: {unknown[:_SHOWN]}"
-            f"{' ...' if len(unknown) > _SHOWN else ''}; expected only cell.*, fusion.*, "
-            "recons.* (after the module./model. prefixes)"
-        )
+    renamed = rename_state(
+        state, rename, "ESTRNN", "cell.*, fusion.*, recons.* (after the module./model. prefixes)"
+    )
     renamed["f_b.0.weight"] = bgr_input(renamed["f_b.0.weight"])
     renamed["reconstruct.2.weight"] = bgr_output(renamed["reconstruct.2.weight"])
     renamed["reconstruct.2.bias"] = bgr_output(renamed["reconstruct.2.bias"])

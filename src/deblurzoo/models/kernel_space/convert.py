@@ -33,7 +33,7 @@ from typing import Any
 from torch import Tensor
 
 from deblurzoo.models.kernel_space.kernel_space import KernelSpace
-from deblurzoo.models.spec import Converted, Converter
+from deblurzoo.models.spec import Converted, Converter, rename_state
 
 NAME = "kernel_space"
 #: Keys present in every ``KernelWizard`` state dict, whatever its options.
@@ -125,18 +125,8 @@ def convert(content: Mapping[str, Any], model: str | None = None) -> Converted:
     missing = [key for key in SIGNATURE if key not in state]
     if missing:
         raise KeyError(f"expected the KernelWizard keys {missing}; found {list(state)[:_SHOWN]}")
-    renamed, unknown = {}, []
-    for key, value in state.items():
-        try:
-            renamed[rename(key)] = value
-        except KeyError:
-            unknown.append(key)
-    if unknown:
-        raise ValueError(
-            f"keys with no counterpart in {NAME} (variant=released): "
-            f"{unknown[:_SHOWN]}{' ...' if len(unknown) > _SHOWN else ''}; expected only "
-            "feature_extractor.*, kernel_extractor.model.*, adapter.model.*, recon_trunk.*"
-        )
+    expected = "feature_extractor.*, kernel_extractor.model.*, adapter.model.*, recon_trunk.*"
+    renamed = rename_state(state, rename, f"{NAME} (variant=released)", expected)
     return Converted(NAME, _options(state), renamed)
 
 
