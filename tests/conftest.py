@@ -79,9 +79,9 @@ def train_cfg(tmp_path: Path, data_dir: Path):
 
 @pytest.fixture
 def run_command(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Runs a Hydra command's ``main`` in this process as ``<command> *overrides`` would: its
-    errors raised as they are (not reported by Hydra), the root logger that Hydra's job logging
-    configures restored after the test."""
+    """Runs a Hydra command (:mod:`deblurzoo.commands`) in this process as ``<command>
+    *overrides`` would: its errors raised as they are (not reported by Hydra), the root logger
+    that Hydra's job logging configures restored after the test."""
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", list(root.handlers))
     monkeypatch.setattr(root, "level", root.level)

@@ -12,7 +12,8 @@ import pytest
 import torch
 
 import deblurzoo
-from deblurzoo.conversion import convert, main
+from deblurzoo.commands import convert as convert_command
+from deblurzoo.conversion import convert
 from deblurzoo.models import Converted, Converter, ModelSpec, create_model, registry
 from deblurzoo.models.channel_order import bgr_input, bgr_output
 from deblurzoo.models.loading import CheckpointError, load_net, read_checkpoint
@@ -81,13 +82,15 @@ def test_an_authors_file_converts_and_loads_everywhere(toy_family, tmp_path) -> 
 
 def test_the_command_line(toy_family, tmp_path, capsys) -> None:
     source = _official(tmp_path / "authors.pth.tar", toy_family)
-    main([str(source), str(tmp_path / "toy.safetensors")])
+    convert_command([str(source), str(tmp_path / "toy.safetensors")])
     assert capsys.readouterr().out.strip().endswith("toy.safetensors: toy_ifirnn hidden=4")
     with pytest.raises(SystemExit) as exit_:
-        main([str(source), str(tmp_path / "toy.safetensors")])
-    assert exit_.value.code == 2
+        convert_command([str(source), str(tmp_path / "toy.safetensors")])
+    assert exit_.value.code == 1
     assert "exists; pass --overwrite" in capsys.readouterr().err
-    main([str(source), str(tmp_path / "toy.safetensors"), "--overwrite", "--model", "toy_ifirnn"])
+    convert_command(
+        [str(source), str(tmp_path / "toy.safetensors"), "--overwrite", "--model", "toy_ifirnn"]
+    )
 
 
 def test_wrong_files_are_refused_naming_them_and_nothing_is_written(toy_family, tmp_path) -> None:

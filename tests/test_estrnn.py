@@ -15,7 +15,8 @@ import torch
 from safetensors.torch import load_file
 
 import deblurzoo
-from deblurzoo.conversion import convert, main
+from deblurzoo.commands import convert as convert_command
+from deblurzoo.conversion import convert
 from deblurzoo.models import create_model, list_models, model_spec
 from deblurzoo.models.estrnn import ESTRNN
 from deblurzoo.models.estrnn.convert import CONVERTER, configuration
@@ -64,10 +65,10 @@ def test_converted_official_checkpoint_matches_the_authors_output(config, tmp_pa
 
 def test_the_cli_converts_and_names_the_model(tmp_path, capsys) -> None:
     source = _authors_checkpoint("b15c80", tmp_path / "ESTRNN_C80B15_BSD_2ms16ms.tar")
-    main([str(source), str(tmp_path / "estrnn.safetensors")])
+    convert_command([str(source), str(tmp_path / "estrnn.safetensors")])
     assert capsys.readouterr().out.strip().endswith("estrnn.safetensors: estrnn")
     # a model named explicitly whose defaults differ gets the checkpoint's options
-    main([str(source), str(tmp_path / "b9.safetensors"), "--model", "estrnn_b9c80"])
+    convert_command([str(source), str(tmp_path / "b9.safetensors"), "--model", "estrnn_b9c80"])
     assert "estrnn_b9c80 n_blocks=15" in capsys.readouterr().out
     net = deblurzoo.load_model(tmp_path / "b9.safetensors")
     assert len(net.f_r.blocks) == 15

@@ -6,8 +6,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from fractions import Fraction
+from importlib import resources
 from pathlib import Path
 
+import av
 import pytest
 import torch
 
@@ -88,6 +90,19 @@ def test_gif_input_keeps_its_rate_and_frame_count(tmp_path, checkpoint, clip) ->
     restored = open_frames(written["video"])
     assert (written["frames"], len(restored), restored.fps) == (5, 5, Fraction(25))
     assert not (tmp_path / "out" / "frames").exists()
+
+
+def test_an_odd_sized_gif_gives_videos_every_player_decodes(tmp_path, checkpoint) -> None:
+    gif = resources.files("skimage.data") / "no_time_for_that_tiny.gif"  # 24 frames of 25×14
+    written = infer(
+        _config(tmp_path, f"input={gif}", f"ckpt_path={checkpoint}", "side_by_side=true",
+                "save_frames=false")
+    )  # fmt: skip
+    for key, width in (("video", 14), ("side_by_side", 28)):
+        with av.open(str(written[key])) as container:
+            stream = container.streams.video[0]
+            encoded = stream.codec_context.pix_fmt, stream.width, stream.height
+            assert encoded == ("yuv420p", width, 26)  # 25 rows padded to 26, not 4:4:4
 
 
 def test_a_frame_folder_keeps_its_file_names(tmp_path, checkpoint, clip) -> None:

@@ -12,6 +12,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
+from deblurzoo import commands
 from deblurzoo.data.frames import write_frame
 from deblurzoo.kernel_space import (
     BlurTransferAugment,
@@ -22,8 +23,6 @@ from deblurzoo.kernel_space import (
     kernel_norm,
     transfer_blur,
 )
-from deblurzoo.kernel_space import transfer as transfer_cli
-from deblurzoo.kernel_space import warm_start as warm_start_cli
 from deblurzoo.kernel_space.warm_start import WarmStartComparison
 from deblurzoo.models.kernel_space import KernelSpace
 from deblurzoo.train import train
@@ -68,14 +67,14 @@ def test_blur_transfer_cli_writes_the_targets(
     monkeypatch.chdir(tmp_path)  # relative paths; nothing but the output is written
     args = [f"ckpt_path={checkpoint}", "source_sharp=src_sharp.png", "source_blurry=src_blur.png",
             "target=targets", "crop=[32,32]"]  # fmt: skip
-    run_command(transfer_cli.main, *args, "output=out")
+    run_command(commands.blur_transfer, *args, "output=out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["t0.png", "t1.png"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "out", "src_blur.png", "src_sharp.png", "targets"
     ]  # fmt: skip
     assert "encoding fidelity: PSNR of B(x, E(x, y)) vs y =" in capsys.readouterr().out
     with pytest.raises(ValueError, match="holds target frames"):
-        run_command(transfer_cli.main, *args, "output=targets")
+        run_command(commands.blur_transfer, *args, "output=targets")
 
 
 def test_augmentation_blurs_sharp_clips_with_other_clips_kernels(checkpoint: Path) -> None:
@@ -208,7 +207,7 @@ def test_warm_start_command(
     sequence = next((data_dir / "synthetic_gopro" / "test").iterdir())
     out = tmp_path / "warm.json"
     run_command(
-        warm_start_cli.main, f"ckpt_path={checkpoint}",
+        commands.warm_start, f"ckpt_path={checkpoint}",
         f"blurry={sequence / 'blur_gamma'}", f"sharp={sequence / 'sharp'}", "frames=2",
         "deblur.num_iters=2", "deblur.warmup_iters=1", "warm_iters=[1,2]",
         "deblur.image_channels=8", "deblur.kernel_channels=4", f"json={out}",

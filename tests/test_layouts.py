@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import hydra
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 from PIL import Image
 
 from deblurzoo.data.layouts import (
@@ -20,6 +23,7 @@ from deblurzoo.data.layouts import (
     SequenceLayout,
 )
 from deblurzoo.data.sequence import DatasetError, VideoSequence
+from deblurzoo.utils.job import CONFIG_DIR
 
 SIZE = (8, 12)  # (H, W)
 
@@ -378,3 +382,16 @@ def test_frame_listing_rules(tmp_path: Path) -> None:
 def test_sequences_sorted_naturally(tmp_path: Path) -> None:
     gopro_tree(tmp_path, {"test": {name: range(1) for name in ("v10", "v9", "V1")}})
     assert [seq.name for seq in GoproLayout(tmp_path).sequences("test")] == ["V1", "v9", "v10"]
+
+
+@pytest.mark.parametrize("name", ["gopro", "reds", "dvd", "bsd", "synthetic"])
+def test_data_configs_name_every_layout_option_with_its_default(name: str) -> None:
+    """So every option of a layout can be overridden as ``data.layout.<option>=...`` (a key a
+    config lacks is refused by Hydra), and the config's default is the class's."""
+    layout = OmegaConf.load(Path(CONFIG_DIR) / "data" / f"{name}.yaml").layout
+    parameters = inspect.signature(hydra.utils.get_class(layout._target_)).parameters
+    defaults = {
+        key: param.default for key, param in parameters.items() if key not in ("root", "config")
+    }
+    given = {key: layout[key] for key in defaults if key in layout}
+    assert given == {key: list(v) if isinstance(v, tuple) else v for key, v in defaults.items()}

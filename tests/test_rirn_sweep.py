@@ -18,7 +18,8 @@ def test_twenty_job_multirun(tmp_path, data_dir) -> None:
         sys.executable, "-m", "deblurzoo.train", "-m", "model=rirn",
         "model.net.host=ifirnn_c1h1,strcnn,rdbn,conv_gru,conv_lstm",
         "model.net.irm=true,false", "model.net.atb=true,false",
-        "data=synthetic", "debug=fdr", "task_name=rirn_sweep", "callbacks.progress_bar=null",
+        "data=synthetic", "debug=fdr", "logger=wandb", "task_name=rirn_sweep",
+        "callbacks.progress_bar=null",
         f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}", *TINY_DATA,
         "data.clip_len=6", "data.eval_chunk_len=10", "data.eval_chunk_overlap=4",  # STRCNN's window
     ]  # fmt: skip

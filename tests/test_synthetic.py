@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -212,6 +213,26 @@ def test_second_call_with_same_config_does_not_rewrite(
     monkeypatch.setattr(synthetic, "render_sequence", must_not_render)
     assert make_synthetic_gopro(tiny_root, TINY) == tiny_root
     assert {p: p.stat().st_mtime_ns for p in tiny_root.rglob("*")} == before
+
+
+def test_rendering_says_what_it_makes_and_where_then_each_sequence(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "gopro"
+    with caplog.at_level(logging.INFO, logger=synthetic.__name__):
+        make_synthetic_gopro(root, TINY)
+    lines = [r.getMessage() for r in caplog.records if r.name == synthetic.__name__]
+    assert lines[0].startswith(f"rendering the synthetic dataset into {root} ")
+    assert "2 train and 1 test sequences of 5 frames, 32×48" in lines[0]
+    assert [line.split(" written")[0] for line in lines[1:-1]] == [
+        f"synthetic sequence {i}/3" for i in (1, 2, 3)
+    ]
+    assert "(test/synthetic_000), about 0 s left" in lines[-2]
+    assert lines[-1].startswith(f"synthetic dataset ready in {root} (")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger=synthetic.__name__):
+        make_synthetic_gopro(root, TINY)  # already there: nothing to say
+    assert not caplog.records
 
 
 def test_another_config_raises_naming_the_manifest_and_the_key(tiny_root: Path) -> None:

@@ -6,11 +6,19 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import pytest
 import torch
 
 from deblurzoo.data.frames import write_frame
-from deblurzoo.video_io import FrameFolder, VideoError, VideoFrames, VideoWriter, open_frames
+from deblurzoo.video_io import (
+    FrameFolder,
+    SideBySideWriter,
+    VideoError,
+    VideoFrames,
+    VideoWriter,
+    open_frames,
+)
 
 
 def _ramp_clip(frames: int, height: int, width: int) -> torch.Tensor:
@@ -38,8 +46,9 @@ def test_a_written_video_reads_back_with_its_frames_rate_and_size(tmp_path, name
     _write(tmp_path / name, clip, fps)
     video = open_frames(tmp_path / name)
     assert isinstance(video, VideoFrames)
-    assert (len(video), video.fps, video.size) == (7, fps, size)
-    decoded = video[:]
+    even = size if name.endswith(".gif") else tuple(side + side % 2 for side in size)
+    assert (len(video), video.fps, video.size) == (7, fps, even)
+    decoded = video[:][..., : size[0], : size[1]]  # H.264 sides are padded to even
     assert decoded.shape == clip.shape and decoded.dtype == torch.float32
     tolerance = 0.1 if name.endswith(".gif") else 0.02  # GIF: a fixed 3-3-2 palette
     assert (decoded - clip).abs().mean() < tolerance
@@ -100,3 +109,37 @@ def test_unsupported_output_formats_and_frames_are_refused(tmp_path) -> None:
         with pytest.raises(ValueError, match=r"shape \(3, 8, 8\), got \(3, 8, 9\)"):
             writer.write(torch.rand(3, 8, 9))
         writer.write(torch.rand(3, 8, 8))
+
+
+def _encoded(path: Path) -> tuple[str, int, int, torch.Tensor]:
+    """The pixel format, width and height of ``path``'s video stream as FFmpeg reads them, and
+    its first frame ``[3, H, W]``."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frame = next(container.decode(stream))
+        pixels = torch.from_numpy(frame.to_ndarray(format="rgb24")).permute(2, 0, 1)
+        return stream.codec_context.pix_fmt, stream.width, stream.height, pixels.float() / 255
+
+
+@pytest.mark.parametrize("name", ["odd.mp4", "odd.mov", "odd.mkv"])
+def test_odd_sizes_are_padded_to_even_sides_in_4_2_0_chroma(tmp_path, name) -> None:
+    clip = _ramp_clip(3, 33, 47)
+    _write(tmp_path / name, clip, Fraction(24))
+    pix_fmt, width, height, first = _encoded(tmp_path / name)
+    assert (pix_fmt, width, height) == ("yuv420p", 48, 34)  # what every player decodes
+    assert (first[:, :33, :47] - clip[0]).abs().mean() < 0.02
+    assert (first[:, 33] - first[:, 32]).abs().mean() < 0.02  # the last row repeated
+    assert (first[:, :, 47] - first[:, :, 46]).abs().mean() < 0.02  # and the last column
+
+
+def test_a_side_by_side_video_labels_its_two_halves(tmp_path) -> None:
+    gray = torch.full((3, 33, 47), 0.5)
+    with SideBySideWriter(tmp_path / "pair.mp4", Fraction(24), (33, 47), ("input", "net")) as pair:
+        pair.write(gray, gray)
+    pix_fmt, width, height, frame = _encoded(tmp_path / "pair.mp4")
+    assert (pix_fmt, width, height) == ("yuv420p", 94, 34)
+    for left in (0, 47):
+        corner, rest = frame[:, :20, left : left + 25], frame[:, 22:, left + 30 : left + 47]
+        assert (corner - 0.5).abs().max() > 0.3  # a label: white text on a dark box
+        assert (rest - 0.5).abs().max() < 0.02  # nothing drawn elsewhere
+    assert not torch.equal(frame[:, :20, :25], frame[:, :20, 47:72])  # two different labels

@@ -1,16 +1,38 @@
-"""deblurzoo: a PyTorch Lightning + Hydra model zoo of video-deblurring methods."""
+"""deblurzoo: a PyTorch Lightning + Hydra model zoo of video-deblurring methods.
 
-from deblurzoo.conversion import convert
-from deblurzoo.models import create_model, list_models, model_spec, register_model
-from deblurzoo.models.loading import load_model
+The names below are imported when first used, so ``import deblurzoo`` (and every command's
+``--help``) does not load torch, Lightning or wandb.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
-__all__ = [
-    "__version__",
-    "convert",
-    "create_model",
-    "list_models",
-    "load_model",
-    "model_spec",
-    "register_model",
-]
+
+#: Each exported name → the module that defines it.
+_EXPORTS = {
+    "convert": "deblurzoo.conversion",
+    "create_model": "deblurzoo.models",
+    "deblur_video": "deblurzoo.infer",
+    "list_models": "deblurzoo.models",
+    "load_model": "deblurzoo.models.loading",
+    "model_spec": "deblurzoo.models",
+    "register_model": "deblurzoo.models",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name on first use (PEP 562) and keep it."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

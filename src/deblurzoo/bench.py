@@ -10,8 +10,11 @@ never leak into the next cell). The options are ``conf/bench.yaml``'s; the secti
   one warm-up pass on a one-frame clip, then the median of ``repeats`` passes. With a GPU
   also at 720×1280 in fp32 and under bf16 autocast (``gpu_frames`` frames), next to the
   runtimes the papers report.
-* ``options`` — the same measurement with ``channels_last`` weights and inputs, under bf16
-  autocast and (``full=true``) compiled with ``torch.compile``, for ``option_models``.
+* ``fast`` — eager against the fast path (:mod:`deblurzoo.fast`) of ``fast_models``, each
+  family's main model, at ``fast_sizes`` and ``fast_precisions`` (fp32, and bf16 autocast),
+  timed in one process with the passes alternating; the GMAC/s each pass sustains, against
+  the machine's peak for a 64-channel 3×3 convolution, says how far the fp32 path is from
+  the processor's limit.
 * ``memory`` — peak memory of inference as the clip grows (``frames``, 25/50/100) for the
   recurrent models: **whole** (the clip made up front and fed in one forward, as the papers
   evaluate) against **chunked** (:func:`deblurzoo.restoration.restore_frames` over frames made
@@ -21,12 +24,14 @@ never leak into the next cell). The options are ``conf/bench.yaml``'s; the secti
 * ``train`` — training throughput of the default recipe (``conf/train.yaml``: IFI-RNN C1H1
   small on the synthetic set, batch 8 of 4-frame 64² clips, Adam, Charbonnier) through the
   Lightning task with the default callbacks, against a bare PyTorch loop over the same
-  DataModule, net, loss and optimizer.
+  DataModule, net, loss and optimizer; and the task's training step eager
+  (``model.fast=false``), fast (the default), under bf16 autocast and (``compile=true``)
+  compiled.
 * ``data`` — clips/s the training DataLoader delivers with 0, 1 and 2 workers, against the
   clips/s the training step consumes.
 
     deblurzoo-bench write=docs/benchmarks.md             # the quick default (make bench)
-    deblurzoo-bench full=true write=docs/benchmarks.md   # every recurrent model, torch.compile
+    deblurzoo-bench full=true write=docs/benchmarks.md   # every recurrent model
     deblurzoo-bench models=[memdeblur] sections=[memory] +net.memory_length=null
 """
 
@@ -46,18 +51,18 @@ from contextlib import nullcontext
 from pathlib import Path
 from types import SimpleNamespace
 
-import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
+from torch.utils.flop_counter import FlopCounterMode
 
+from deblurzoo.errors import ConfigError
 from deblurzoo.fast import fast_net, no_grad
 from deblurzoo.models import VideoNet, create_model, list_models, model_spec, restore
 from deblurzoo.restoration import restore_frames
-from deblurzoo.utils.job import CONFIG_DIR
 
-SECTIONS = ("speed", "options", "fast", "memory", "train", "data")
+SECTIONS = ("speed", "fast", "memory", "train", "data")
 TRAIN_OVERRIDES = ["logger=csv", "data.pin_memory=false", "data.num_workers=0"]
 #: Memory workers run with glibc's malloc serving every block of 64 KiB or more by ``mmap`` and
 #: returning it to the system when freed (a fixed threshold also stops glibc from raising it as
@@ -159,26 +164,19 @@ def measure_speed(
     repeats: int,
     device: str = "cpu",
     precision: str = "fp32",
-    channels_last: bool = False,
-    compile: bool = False,
     net_kwargs: dict | None = None,
 ) -> dict[str, float]:
     """Median ms per restored frame over ``repeats`` passes after a one-frame warm-up pass."""
     device = torch.device(device)
     torch.manual_seed(0)
-    net = create_model(model, **(net_kwargs or {})).to(device).eval()
-    first, last = net.border_frames
+    forward = create_model(model, **(net_kwargs or {})).to(device).eval()
+    first, last = forward.border_frames
     clip = torch.rand(1, frames + first + last, 3, *size, device=device)
-    if channels_last:  # weights and (per frame) inputs NHWC
-        net = net.to(memory_format=torch.channels_last)
-        clip = clip.flatten(0, 1).contiguous(memory_format=torch.channels_last)
-        clip = clip.unflatten(0, (1, frames + first + last))
-    forward = torch.compile(net) if compile else net
     dtype = {"fp32": None, "bf16": torch.bfloat16}[precision]
     autocast = torch.autocast(device.type, dtype) if dtype else nullcontext()
     times = []
     with torch.no_grad(), autocast:
-        restore(forward, clip[:, : 1 + first + last])  # warm-up (and compilation)
+        restore(forward, clip[:, : 1 + first + last])  # warm-up
         for _ in range(repeats):
             _sync(device)
             start = time.perf_counter()
@@ -216,19 +214,24 @@ def measure_fast(
     net_kwargs: dict | None = None,
 ) -> dict[str, float]:
     """Eager against fast-path (:mod:`deblurzoo.fast`) ms per restored frame of ``model``
-    (``kernel_space:encode``, ``kernel_space:blur`` for the encoder's two halves), measured in
-    this one process with the two passes alternating, so both see the same load; the first fast
-    pass's time (compilation included); the largest difference between their outputs; the
-    PSNR of the fast output against the eager fp32 one; and on a GPU the peak memory of each."""
+    (``kernel_space:encode``, ``kernel_space:blur`` for the encoder's two halves) at
+    ``precision``, and below fp32 the eager fp32 pass too, measured in this one process with
+    the passes alternating, so all see the same load; the first fast pass's time (compilation
+    included); the largest difference between the eager and fast outputs at ``precision``; the
+    PSNR of the fast output against the eager fp32 one; the GMACs per restored frame
+    (convolutions and matrix products, ``torch.utils.flop_counter``); and on a GPU the peak
+    memory of each."""
     device = torch.device(device)
     name, _, part = model.partition(":")
     torch.manual_seed(0)
     eager = create_model(name, **(net_kwargs or {})).to(device).eval()
     run, restored = _workload(eager, part, size, frames, device)
-    fast = fast_net(copy.deepcopy(eager), compile=compile)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        reference = run(eager).float()  # eager fp32: warm-up, the outputs' reference, the MACs
     dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    fast = fast_net(copy.deepcopy(eager), compile=compile, autocast=dtype)
 
-    def timed(net, fast_path: bool) -> tuple[float, Tensor]:
+    def timed(net, fast_path: bool, dtype: torch.dtype | None) -> tuple[float, Tensor]:
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
         _sync(device)
@@ -238,27 +241,52 @@ def measure_fast(
         _sync(device)
         return time.perf_counter() - start, out.float()
 
-    with torch.no_grad():
-        reference = run(eager).float()  # eager fp32: warm-up and the outputs' reference
-    first_fast, out = timed(fast, True)
-    _, eager_out = timed(eager, False)  # at the same precision as the fast output
-    times: dict[str, list[float]] = {"eager": [], "fast": []}
+    first_fast, out = timed(fast, True, dtype)
+    _, eager_out = timed(eager, False, dtype)  # at the same precision as the fast output
+    passes = [("eager", eager, False, dtype), ("fast", fast, True, dtype)]
+    if dtype is not None:
+        passes.append(("eager_fp32", eager, False, None))
+    times: dict[str, list[float]] = {label: [] for label, *_ in passes}
     peaks: dict[str, float] = {}
     for _ in range(repeats):
-        for label, net in (("eager", eager), ("fast", fast)):
-            elapsed, _ = timed(net, label == "fast")
+        for label, net, fast_path, pass_dtype in passes:
+            elapsed, _ = timed(net, fast_path, pass_dtype)
             times[label].append(1e3 * elapsed / restored)
             if device.type == "cuda":
                 peaks[label] = torch.cuda.max_memory_allocated() / 2**20
     mse = torch.mean((out.clamp(0, 1) - reference.clamp(0, 1)) ** 2).item()
     return {
-        "eager_ms": statistics.median(times["eager"]),
-        "fast_ms": statistics.median(times["fast"]),
+        **{f"{label}_ms": statistics.median(runs) for label, runs in times.items()},
         "first_fast_s": first_fast,
         "max_diff": (out - eager_out).abs().max().item(),
         "psnr_vs_fp32": 10 * math.log10(1 / mse) if mse > 0 else math.inf,
+        "gmacs": counter.get_total_flops() / 2e9 / restored,
         **{f"{label}_peak_mib": peak for label, peak in peaks.items()},
     }
+
+
+def measure_peak(device: str = "cpu", repeats: int = 20) -> dict[str, float]:
+    """GMAC/s of a 64-to-64-channel 3×3 convolution on a 128×128 map (channels_last, eval, no
+    gradients) in fp32 and under bf16 autocast, its fastest of ``repeats`` calls: about the
+    most the processor sustains for the convolutions the zoo's nets are made of, the yardstick
+    of the fast-path table."""
+    device = torch.device(device)
+    layer = torch.nn.Conv2d(64, 64, 3, padding=1).to(device, memory_format=torch.channels_last)
+    x = torch.rand(1, 64, 128, 128, device=device)
+    macs = 64 * 64 * 9 * 128 * 128
+    peaks = {}
+    for precision, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
+        times = []
+        with torch.inference_mode(), torch.autocast(device.type, dtype, enabled=dtype is not None):
+            layer(x)
+            for _ in range(repeats):
+                _sync(device)
+                start = time.perf_counter()
+                layer(x)
+                _sync(device)
+                times.append(time.perf_counter() - start)
+        peaks[precision] = macs / min(times) / 1e9
+    return peaks
 
 
 def _train_setup(output_dir: str, overrides: list[str] = ()):
@@ -342,6 +370,7 @@ WORKERS = {
     "memory": measure,
     "speed": measure_speed,
     "fast": measure_fast,
+    "peak": measure_peak,
     "train": measure_training,
     "data": measure_loading,
 }
@@ -373,7 +402,7 @@ def _run_worker(kind: str, **job) -> dict[str, float]:
     return out
 
 
-#: The CPU's bf16 instructions, named on the machine line because the options table's bf16
+#: The CPU's bf16 instructions, named on the machine line because the fast-path table's bf16
 #: column depends on them (oneDNN's fastest bf16 convolutions use AMX).
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
@@ -453,67 +482,57 @@ def _speed_section(args: SimpleNamespace, models: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _options_section(args: SimpleNamespace) -> str:
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    size = [720, 1280] if device == "cuda" else args.size
-    options = {"fp32": {}, "channels_last": {"channels_last": True}, "bf16": {"precision": "bf16"}}
-    if args.full:
-        options["torch.compile"] = {"compile": True}
-    lines = [
-        f"## Options\n\nms per restored frame ({device.upper()}, {size[0]}×{size[1]}, protocol "
-        "of the speed table) with each option alone; ratio to fp32 in brackets. On the CPU, "
-        "bf16's speed depends on the processor's bf16 instructions, listed in the machine "
-        "line above (oneDNN's fastest bf16 convolutions use AMX, `amx_bf16`): without them "
-        "bf16 can be slower than fp32.\n",
-        "| model | " + " | ".join(options) + " |",
-        "|---|" + "---:|" * len(options),
-    ]
-    for model in args.option_models:
-        cells = [
-            _run_worker("speed", model=model, frames=args.speed_frames, size=size,
-                        repeats=args.repeats, device=device, **option)["ms_per_frame"]
-            for option in options.values()
-        ]  # fmt: skip
-        row = [f"{cells[0]:.0f}"] + [f"{c:.0f} ({c / cells[0]:.2f})" for c in cells[1:]]
-        lines.append(f"| `{model}` | " + " | ".join(row) + " |")
-    return "\n".join(lines)
-
-
 def _fast_section(args: SimpleNamespace) -> str:
-    """Eager against the fast path, per model and frame size (and precision on a GPU)."""
+    """Eager against the fast path, per model, frame size and precision, next to the
+    machine's peak for a convolution (:func:`measure_peak`)."""
     gpu = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
-    device, precisions = ("cuda", ["fp32", "bf16"]) if gpu else ("cpu", ["fp32"])
+    device = "cuda" if gpu else "cpu"
+    peak = _run_worker("peak", device=device)
     compiled = " with torch.compile" if args.compile else ""
     lines = [
         f"## Fast path\n\nms per restored frame ({device.upper()}) of the eager net and of the "
         f"fast path (`fast=true`{compiled}: channels_last weights, inference_mode; "
         "src/deblurzoo/fast.py), measured in one process with the passes alternating (median "
-        f"of {args.repeats}); ratio fast/eager in brackets. *First* is the first fast pass "
-        "(compilation included). *Max Δ*: the largest difference between the eager and the "
-        "fast outputs at the same precision; *PSNR*: the fast output against the eager fp32 "
-        "one. On the CPU a 720×1280 pass restores one frame; on a GPU a pass restores "
-        f"{args.gpu_frames} frames, next to the runtime the paper reports (per frame of "
-        "100-frame 720×1280 videos on an RTX A5000).\n",
-        "| model | size | precision | eager ms | fast ms | first s | max Δ | PSNR dB |"
+        f"of {args.repeats}); ratio fast/eager in brackets. Below fp32 the same process also "
+        "times the eager fp32 pass: *÷ eager fp32* is the fast pass's time over it, what "
+        "choosing that precision gains (`precision=bf16` of `deblurzoo-infer`). *First* is "
+        "the first fast pass (compilation included). *Max Δ*: the largest difference between "
+        "the eager and the fast outputs at the same precision; *PSNR*: the fast output "
+        "against the eager fp32 one. *GMAC/s*: the multiply-accumulates of convolutions and "
+        "matrix products each pass does per second (`torch.utils.flop_counter`). A 64-to-64-"
+        "channel 3×3 convolution on a 128×128 map, what these nets are mostly made of, runs at "
+        f"{peak['fp32']:.0f} GMAC/s in fp32 and {peak['bf16']:.0f} under bf16 autocast on this "
+        "machine (`measure_peak`). *Floor* is the eager pass's rate over that peak: the "
+        "fast/eager ratio a pass would reach if all its multiply-accumulates ran at the peak "
+        "and nothing else took time, so no fast path at that precision gets below it. On the "
+        "CPU a 720×1280 pass restores one frame; on "
+        f"a GPU a pass restores {args.gpu_frames} frames, next to the runtime the paper "
+        "reports (per frame of 100-frame 720×1280 videos on an RTX A5000).\n",
+        "| model | size | precision | eager ms | fast ms | floor | ÷ eager fp32 | first s "
+        "| max Δ | PSNR dB | GMAC/s eager / fast |"
         + (" fast frames/s | eager / fast MiB | published |" if gpu else ""),
-        "|---|---|---|---:|---:|---:|---:|---:|" + ("---:|---:|---|" if gpu else ""),
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---|" if gpu else ""),
     ]
     for size in args.fast_sizes:
         frames = args.gpu_frames if gpu else (args.speed_frames if size[0] * size[1] < 2**18 else 1)
         for model in args.fast_models:
-            for precision in precisions:
+            for precision in args.fast_precisions:
                 cell = _run_worker("fast", model=model, size=size, frames=frames,
                                    repeats=args.repeats, device=device, precision=precision,
                                    compile=args.compile)  # fmt: skip
-                ratio = cell["fast_ms"] / cell["eager_ms"]
+                eager, fast = cell["eager_ms"], cell["fast_ms"]
+                floor = 1e3 * cell["gmacs"] / eager / peak[precision]
                 row = (
-                    f"| `{model}` | {size[0]}×{size[1]} | {precision} | {cell['eager_ms']:.1f} "
-                    f"| {cell['fast_ms']:.1f} ({ratio:.2f}) | {cell['first_fast_s']:.1f} "
-                    f"| {cell['max_diff']:.1e} | {cell['psnr_vs_fp32']:.1f} |"
+                    f"| `{model}` | {size[0]}×{size[1]} | {precision} | {eager:.1f} "
+                    f"| {fast:.1f} ({fast / eager:.2f}) | {floor:.2f} "
+                    f"| {fast / cell.get('eager_fp32_ms', eager):.2f} "
+                    f"| {cell['first_fast_s']:.1f} | {cell['max_diff']:.1e} "
+                    f"| {cell['psnr_vs_fp32']:.1f} "
+                    f"| {1e3 * cell['gmacs'] / eager:.0f} / {1e3 * cell['gmacs'] / fast:.0f} |"
                 )
                 if gpu:
                     row += (
-                        f" {1e3 / cell['fast_ms']:.1f} | {cell['eager_peak_mib']:.0f} / "
+                        f" {1e3 / fast:.1f} | {cell['eager_peak_mib']:.0f} / "
                         f"{cell['fast_peak_mib']:.0f} | {_published_runtime(model.split(':')[0])} |"
                     )
                 lines.append(row)
@@ -561,6 +580,21 @@ def _memory_section(args: SimpleNamespace, models: list[str]) -> str:
     return "\n".join(lines)
 
 
+EAGER_STEP, FAST_STEP = "eager (`model.fast=false`)", "fast (the default)"
+#: The training steps of the fast-path table: label and the overrides of the default recipe.
+TRAIN_STEPS = {
+    EAGER_STEP: ["model.fast=false"],
+    FAST_STEP: [],
+    "fast, bf16 autocast (`trainer.precision=bf16-mixed`)": ["trainer.precision=bf16-mixed"],
+}
+#: With ``compile=true`` the table also has the compiled step.
+COMPILED_STEP = {"fast, torch.compile (`model.compile=true`)": ["model.compile=true"]}
+
+
+def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
 def _training_sections(args: SimpleNamespace, sections: list[str]) -> str:
     with tempfile.TemporaryDirectory() as output_dir:
         cfg, _, _ = _train_setup(output_dir)
@@ -569,37 +603,62 @@ def _training_sections(args: SimpleNamespace, sections: list[str]) -> str:
         f"`{cfg.model.net.name}` ({OmegaConf.to_container(cfg.model.net)}), batch {batch} of "
         f"{clip_len}-frame {cfg.data.crop_size}² clips from the synthetic set"
     )
-    parts = []
-    runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+    steps = {**TRAIN_STEPS, **(COMPILED_STEP if args.compile else {})}
+    jobs = {"bare PyTorch": (False, [])}  # label: (through Lightning, overrides)
+    if "train" in sections:
+        jobs.update({label: (True, overrides) for label, overrides in steps.items()})
+    runs: dict[str, list[dict[str, float]]] = {label: [] for label in jobs}
     for _ in range(args.train_rounds if "train" in sections else 1):
-        for lightning in (False, True) if "train" in sections else (False,):
-            runs[lightning].append(
+        for label, (lightning, overrides) in jobs.items():  # alternating: the same load
+            runs[label].append(
                 _run_worker("train", lightning=lightning, steps=args.train_steps,
-                            warmup=args.warmup_steps)
+                            warmup=args.warmup_steps, overrides=overrides)
             )  # fmt: skip
-    bare, lit = ({key: statistics.median(r[key] for r in runs[flag]) for key in runs[flag][0]}
-                 if runs[flag] else None for flag in (False, True))  # fmt: skip
+    medians = {label: _median_run(label_runs) for label, label_runs in runs.items()}
+    bare, lit = medians["bare PyTorch"], medians.get(FAST_STEP)
+    parts = []
     if "train" in sections:
         overhead = 100 * (lit["ms_per_step"] / bare["ms_per_step"] - 1)
+        protocol = (
+            f"{args.train_steps} steps timed after {args.warmup_steps} warm-up steps (compilation "
+            "included in those), data loaded in the main process (`data.num_workers=0`). Each "
+            f"row is {args.train_rounds} runs, each a fresh process, the rows alternating; the "
+            "table gives the medians."
+        )
+        table = "| {} | frames / s | ms / step | runs (ms / step) |\n|---|---:|---:|---|\n"
+
+        def row(label: str, name: str, against: dict[str, float] | None = None) -> str:
+            med = medians[label]
+            ms = f"{med['ms_per_step']:.1f}"
+            if against is not None:
+                ms += f" ({against['ms_per_step'] / med['ms_per_step']:.2f}×)"
+            timings = ", ".join(f"{r['ms_per_step']:.0f}" for r in runs[label])
+            return f"| {name} | {med['frames_per_s']:.1f} | {ms} | {timings} |"
+
+        eager = medians[EAGER_STEP]
         parts.append(
             f"## Training throughput: Lightning against a bare loop\n\nThe default recipe "
-            f"(`deblurzoo-train`): {recipe}, Adam, Charbonnier loss, one process, "
-            f"{args.train_steps} steps timed after {args.warmup_steps} warm-up steps, data "
-            "loaded in the main process (`data.num_workers=0`) in both. Lightning runs the "
-            "task with the default trainer and callbacks (rich progress bar, LR monitor, "
-            "checkpointing) and CSV logging every 10 steps; validation is outside the timed "
-            "steps. The bare loop runs the same net, loss, optimizer and DataLoader. The two "
-            f"alternate, {args.train_rounds} runs each, each a fresh process; the table gives "
-            "the medians.\n\n"
-            "| loop | frames / s | ms / step | runs (ms / step) |\n|---|---:|---:|---|\n"
-            + "\n".join(
-                f"| {label} | {med['frames_per_s']:.1f} | {med['ms_per_step']:.1f} | "
-                + ", ".join(f"{r['ms_per_step']:.0f}" for r in runs[flag]) + " |"
-                for label, flag, med in (("Lightning task", True, lit),
-                                         ("bare PyTorch", False, bare))
-            )
-            + f"\n\nLightning overhead: {overhead:+.1f}% time per step."
-        )  # fmt: skip
+            f"(`deblurzoo-train`): {recipe}, Adam, Charbonnier loss, one process, {protocol} "
+            "Lightning runs the task with the default trainer and callbacks (rich progress "
+            "bar, LR monitor, checkpointing) and CSV logging every 10 steps; validation is "
+            "outside the timed steps. The bare loop runs the same net (fast, the default), "
+            "loss, optimizer and DataLoader.\n\n"
+            + table.format("loop")
+            + row(FAST_STEP, "Lightning task")
+            + "\n"
+            + row("bare PyTorch", "bare PyTorch")
+            + f"\n\nLightning overhead: {overhead:+.1f}% time per step.\n\n"
+            "## Training throughput: the fast path\n\nThe same recipe through the Lightning "
+            "task, its training step eager, on the fast path (`model.fast`, the default: "
+            "channels_last weights, src/deblurzoo/fast.py), and on the fast path under bf16 "
+            "autocast (Lightning's `trainer.precision=bf16-mixed`: the weights and the "
+            "optimizer stay fp32, the convolutions run in bf16 — a change of arithmetic, "
+            "unlike the fast path's layout)"
+            + (" or compiled (`model.compile=true`)" if args.compile else "")
+            + f". {protocol} Speed-up over the eager step in brackets.\n\n"
+            + table.format("training step")
+            + "\n".join(row(label, label, eager) for label in steps)
+        )
     if "data" in sections:
         consumed = bare["frames_per_s"] / clip_len
         rows = []
@@ -630,27 +689,24 @@ takes cores, times are longer by up to that factor, and vary from run to run.
 {chr(10).join(s + chr(10) for s in sections)}"""
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="bench")
 def main(cfg: DictConfig) -> None:
     """Run the sections ``cfg.sections`` and print the document; write it to ``cfg.write``."""
     command = " ".join(["deblurzoo-bench", *HydraConfig.get().overrides.task])
     args = SimpleNamespace(**OmegaConf.to_container(cfg, resolve=True))  # plain lists for JSON
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
-        raise ValueError(f"sections: no {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
+        raise ConfigError(f"sections: no {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
     args.repeats = args.repeats or (5 if args.full else 3)
     models = args.models or list_models()
     video_nets = []
-    for model in dict.fromkeys(
-        models + args.option_models if "options" in args.sections else models
-    ):
+    for model in models:
         with torch.device("meta"):  # a bad name or argument fails before any worker
-            net = create_model(model, **(args.net if model in models else {}))
-        if model in models and isinstance(net, VideoNet):
+            net = create_model(model, **args.net)
+        if isinstance(net, VideoNet):
             video_nets.append((model, net.recurrent))
     if "fast" in args.sections:
         if args.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device=cuda: no CUDA device on this machine (torch.cuda)")
+            raise ConfigError("device=cuda: no CUDA device on this machine (torch.cuda)")
         for model in args.fast_models:
             with torch.device("meta"):
                 create_model(model.partition(":")[0])
@@ -658,8 +714,6 @@ def main(cfg: DictConfig) -> None:
     sections, load = [], _load()
     if "speed" in args.sections:
         sections.append(_speed_section(args, [m for m, _ in video_nets]))
-    if "options" in args.sections:
-        sections.append(_options_section(args))
     if "fast" in args.sections:
         sections.append(_fast_section(args))
     if "memory" in args.sections:
@@ -672,5 +726,7 @@ def main(cfg: DictConfig) -> None:
     print(text)
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m deblurzoo.bench
+    from deblurzoo import commands
+
+    commands.bench()

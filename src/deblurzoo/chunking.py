@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from deblurzoo.errors import ConfigError
+
 
 class Chunk(NamedTuple):
     """Frames ``[start, stop)`` are fed; frames ``[keep_from, keep_to)`` are kept."""
@@ -41,9 +43,9 @@ def plan_chunks(
     """The chunks of a ``num_frames``-frame sequence (see the module docstring)."""
     first, last = border_frames
     if lookahead < 0:
-        raise ValueError(f"lookahead must be >= 0, got {lookahead}")
+        raise ConfigError(f"lookahead must be >= 0, got {lookahead}")
     if chunk_len is not None and not first + last + lookahead <= overlap < chunk_len:
-        raise ValueError(
+        raise ConfigError(
             f"need {first + last + lookahead} <= overlap < chunk_len ({first} + {last} frames "
             f"of each chunk go unrestored or unscored; lookahead={lookahead}), got "
             f"overlap={overlap}, chunk_len={chunk_len}"

@@ -19,7 +19,6 @@ official checkpoints.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import pickle
 from collections.abc import Iterable, Mapping
@@ -29,6 +28,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from deblurzoo.errors import ConfigError, PathNotFoundError
 from deblurzoo.models import Converted, Converter, create_model, list_families, model_spec
 from deblurzoo.models.loading import (
     Checkpoint,
@@ -51,7 +51,7 @@ def _trusted(names: Iterable[str]) -> list[Any]:
             for part in qualname.split("."):
                 found = getattr(found, part)
         except (ImportError, AttributeError, ValueError) as err:
-            raise ValueError(f"--trust {name}: no such object ({err})") from None
+            raise ConfigError(f"--trust {name}: no such object ({err})") from None
         objects.append(found)
     return objects
 
@@ -152,9 +152,9 @@ def convert(
     module docstring); returns what was written."""
     source, output = Path(source), Path(output)
     if output.exists() and not overwrite:
-        raise FileExistsError(f"{output}: exists; pass --overwrite to replace it")
+        raise ConfigError(f"{output}: exists; pass --overwrite to replace it")
     if not output.parent.is_dir():
-        raise FileNotFoundError(f"{output.parent}: no such folder for the output")
+        raise PathNotFoundError(f"{output.parent}: no such folder for the output")
     content = read_official(source, trust)
     converter = detect(content, source, model)
     try:
@@ -172,32 +172,3 @@ def convert(
         {"deblurzoo.source": source.name, "deblurzoo.format": converter.format},
     )
     return converted
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="deblurzoo-convert",
-        description="Convert an official checkpoint of a model's authors into a deblurzoo "
-        "weights file (safetensors, with the model and its options in the metadata). A "
-        "file-to-file tool with nothing to compose, so it takes plain arguments, not Hydra "
-        "overrides.",
-    )
-    parser.add_argument("source", type=Path, help="the checkpoint as its authors distribute it")
-    parser.add_argument("output", type=Path, help="the weights file to write (.safetensors)")
-    parser.add_argument("--model", help="the registered model, where the format is ambiguous")
-    parser.add_argument(
-        "--trust",
-        nargs="+",
-        default=[],
-        metavar="MODULE.NAME",
-        help="objects the file may hold beyond tensors, which you trust to be unpickled "
-        "(e.g. argparse.Namespace); refused otherwise",
-    )
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    args = parser.parse_args(argv)
-    try:
-        converted = convert(args.source, args.output, args.model, args.trust, args.overwrite)
-    except (CheckpointError, FileExistsError, FileNotFoundError, ValueError) as err:
-        parser.exit(2, f"deblurzoo-convert: error: {err}\n")
-    options = " ".join(f"{k}={v}" for k, v in converted.options.items())
-    print(f"{args.output}: {converted.name} {options}".rstrip())

@@ -32,6 +32,7 @@ from typing import Any
 
 from torch import Tensor
 
+from deblurzoo.errors import ConfigError
 from deblurzoo.models import VideoNet, restore
 
 _H, _W = -2, -1  # spatial dims of a clip [B, T, C, H, W]
@@ -79,7 +80,7 @@ def transform_set(size: Any, key: str = "self_ensemble") -> tuple[Transform, ...
     """The transforms of the set of ``size``; a ``ValueError`` naming ``key`` otherwise."""
     if isinstance(size, bool) or not isinstance(size, int) or size not in TRANSFORM_SETS:
         allowed = ", ".join(str(n) for n in TRANSFORM_SETS)
-        raise ValueError(
+        raise ConfigError(
             f"{key}={size!r} is not a self-ensemble size: choose one of {allowed} "
             "(1 = off, 4 = paper, 6 = released MLFA code, 8 = full dihedral group)"
         )
@@ -92,10 +93,10 @@ def check_temporal_reverse(
     """``temporal_reverse`` as a bool; a ``ValueError`` naming ``key`` if it is not a bool or the
     net's ``border_frames`` are asymmetric (the reversed pass would restore other frames)."""
     if not isinstance(temporal_reverse, bool):
-        raise ValueError(f"{key}={temporal_reverse!r} must be true or false")
+        raise ConfigError(f"{key}={temporal_reverse!r} must be true or false")
     first, last = border_frames
     if temporal_reverse and first != last:
-        raise ValueError(
+        raise ConfigError(
             f"{key}=true needs symmetric border frames, but the net has border_frames="
             f"({first}, {last}): the reversed clip would restore different frames"
         )

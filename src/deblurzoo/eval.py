@@ -23,6 +23,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from deblurzoo.callbacks import FrameWriter, RestoredClip
+from deblurzoo.errors import ConfigError
 from deblurzoo.fast import fast_net
 from deblurzoo.models import model_spec
 from deblurzoo.models.loading import (
@@ -35,7 +36,7 @@ from deblurzoo.models.loading import (
 from deblurzoo.tasks import VideoRestorationModule
 from deblurzoo.utils.checkpoints import resolve_ckpt_path
 from deblurzoo.utils.instantiate import instantiate_loggers
-from deblurzoo.utils.job import CONFIG_DIR, run_job, test_and_report
+from deblurzoo.utils.job import run_job, test_and_report
 from deblurzoo.utils.provenance import log_provenance, run_tags
 
 
@@ -90,7 +91,7 @@ def published_score(name: str, source: str, dataset: str | None = None) -> dict[
         given = f"published={source!r}" + (f" published_dataset={dataset!r}" if dataset else "")
         listed = "; ".join(f"{s.source!r} on {s.dataset!r}" for s in scores) or "none"
         problem = "several scores fit: set published_dataset" if found else "no score fits"
-        raise ValueError(f"{given}: {problem} (model {name!r} publishes: {listed})")
+        raise ConfigError(f"{given}: {problem} (model {name!r} publishes: {listed})")
     return asdict(found[0])
 
 
@@ -117,10 +118,11 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     return test_and_report(trainer, model, datamodule, cfg, ckpt_path, restore=False, **context)
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="eval")
 def main(cfg: DictConfig) -> float:
     return run_job(evaluate, cfg)["restored"]["psnr_frame"]
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m deblurzoo.eval
+    from deblurzoo import commands
+
+    commands.evaluate()

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deblurzoo.errors import ConfigError
 from deblurzoo.models.video_net import MultiScaleFrames
 
 
@@ -44,7 +45,7 @@ class MultiScaleLoss(nn.Module):
     ) -> None:
         super().__init__()
         if trim_frames < 0:
-            raise ValueError(f"trim_frames must be >= 0, got {trim_frames}")
+            raise ConfigError(f"trim_frames must be >= 0, got {trim_frames}")
         self.coarse_weights = tuple(coarse_weights)
         self.average_scales = average_scales
         self.trim_frames = trim_frames
@@ -56,7 +57,7 @@ class MultiScaleLoss(nn.Module):
     def _trim(self, clip: Tensor) -> Tensor:
         n = self.trim_frames
         if clip.shape[1] <= 2 * n:
-            raise ValueError(
+            raise ConfigError(
                 f"trim_frames={n} leaves no frame of a {clip.shape[1]}-frame clip to score"
             )
         return clip[:, n : clip.shape[1] - n]

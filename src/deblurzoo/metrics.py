@@ -23,6 +23,7 @@ from torchmetrics.functional.image import (
     structural_similarity_index_measure,
 )
 
+from deblurzoo.errors import ConfigError
 from deblurzoo.ssim import gaussian_ssim
 
 #: ``eval.ssim`` values: torchmetrics' SSIM (reflection-padded, the whole map averaged) and the
@@ -57,7 +58,7 @@ def _ssim_per_frame(name: str) -> Callable[[Tensor, Tensor], Tensor]:
         return _torchmetrics_ssim
     if name == "skimage":
         return _skimage_ssim
-    raise ValueError(f"eval.ssim must be one of {SSIM_IMPLEMENTATIONS}, got {name!r}")
+    raise ConfigError(f"eval.ssim must be one of {SSIM_IMPLEMENTATIONS}, got {name!r}")
 
 
 def _quantizer(mode: bool | str) -> Callable[[Tensor], Tensor] | None:
@@ -67,7 +68,7 @@ def _quantizer(mode: bool | str) -> Callable[[Tensor], Tensor] | None:
         return truncate
     if mode is False:
         return None
-    raise ValueError(f"eval.quantize must be true, false or one of {QUANTIZE_MODES}, got {mode!r}")
+    raise ConfigError(f"eval.quantize must be true, false or one of {QUANTIZE_MODES}, got {mode!r}")
 
 
 class VideoQualityMetric(Metric):

@@ -82,7 +82,7 @@ def restore_frames(
     """
     device = next(net.parameters()).device
     if fast:
-        fast_net(net)
+        fast_net(net, autocast=autocast)
     first, last = net.border_frames
     shift = 0
     if pad_ends and first + last:

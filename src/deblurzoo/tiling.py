@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from deblurzoo.chunking import plan_chunks
+from deblurzoo.errors import ConfigError
 from deblurzoo.models import VideoNet, restore
 
 
@@ -37,9 +38,9 @@ class Tiling:
     def __post_init__(self) -> None:
         size = tuple(self.size) if not isinstance(self.size, int) else (self.size, self.size)
         if len(size) != 2 or min(size) < 1:
-            raise ValueError(f"tile size must be two positive sides (H, W), got {self.size!r}")
+            raise ConfigError(f"tile size must be two positive sides (H, W), got {self.size!r}")
         if self.overlap < 0 or self.batch < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"need tile overlap >= 0 and tile batch >= 1, got {self.overlap}, {self.batch}"
             )
         object.__setattr__(self, "size", size)
@@ -50,7 +51,7 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     if tile >= length:
         return [0]
     if overlap >= tile:
-        raise ValueError(f"tile overlap {overlap} must be smaller than the tile ({tile} pixels)")
+        raise ConfigError(f"tile overlap {overlap} must be smaller than the tile ({tile} pixels)")
     return [chunk.start for chunk in plan_chunks(length, tile, overlap)]
 
 
@@ -77,11 +78,11 @@ def effective_tile(tiling: Tiling, multiple: int) -> tuple[int, int]:
     """The tile size rounded down to ``multiple`` (so tiles need no padding)."""
     height, width = (side // multiple * multiple for side in tiling.size)
     if not height or not width:
-        raise ValueError(
+        raise ConfigError(
             f"tile size {tiling.size} is smaller than the net's spatial multiple {multiple}"
         )
     if tiling.overlap >= min(height, width):
-        raise ValueError(
+        raise ConfigError(
             f"tile overlap {tiling.overlap} must be smaller than the tile {height}×{width} "
             f"(tile size rounded down to the net's spatial multiple {multiple})"
         )

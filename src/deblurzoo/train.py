@@ -4,7 +4,7 @@ Examples::
 
     deblurzoo-train                                   # the CPU quick-start on synthetic data
     deblurzoo-train model=ifirnn_c1h1 data=gopro data.root=/data/GOPRO_Large trainer=gpu
-    deblurzoo-train ckpt_path=last                    # resume the newest run of this task
+    deblurzoo-train ckpt_path=last                    # resume this task's newest run of this net
     deblurzoo-train trainer=ddp trainer.devices=2     # 2 GPUs, data.batch_size per GPU
 
 A job that finds ``checkpoints/last.ckpt`` in its own output directory (a SLURM job requeued
@@ -21,13 +21,14 @@ from typing import Any
 
 import hydra
 import lightning as L
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from deblurzoo.callbacks import RestoredClip, RngState, RunInfo
 from deblurzoo.models.loading import read_checkpoint
-from deblurzoo.utils.checkpoints import resolve_ckpt_path
+from deblurzoo.utils.checkpoints import resolve_ckpt_path, run_identity
 from deblurzoo.utils.instantiate import instantiate_callbacks, instantiate_loggers
-from deblurzoo.utils.job import CONFIG_DIR, run_job, test_and_report
+from deblurzoo.utils.job import run_job, test_and_report
 from deblurzoo.utils.provenance import log_provenance, run_tags
 
 
@@ -37,19 +38,26 @@ def train(cfg: DictConfig) -> dict[str, Any] | None:
     ``None`` when ``cfg.test`` is false."""
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
+    identity = run_identity(cfg)
     ckpt_path = resolve_ckpt_path(
         cfg.get("ckpt_path"),
         Path(cfg.paths.log_dir) / cfg.task_name,
         own_dir=cfg.paths.output_dir,
         required=False,
+        identity=identity,
     )
     wandb_id = read_checkpoint(ckpt_path).run_info.get("wandb_id") if ckpt_path else None
     datamodule = hydra.utils.instantiate(cfg.data)
+    if cfg.train and rank_zero_only.rank == 0:
+        # index the training data before anything is written, so a run that cannot train stops
+        # here; the other ranks of a DDP job index theirs as Lightning sets them up
+        datamodule.prepare_data()
+        datamodule.setup("fit")
     model = hydra.utils.instantiate(cfg.model)
     net = model.hparams.net
     loggers = instantiate_loggers(cfg.get("logger"), wandb_id, tags=run_tags(cfg, net))
     callbacks = instantiate_callbacks(cfg.get("callbacks"), with_logger=bool(loggers))
-    callbacks += [RunInfo(), RngState(), RestoredClip(cfg.paths.output_dir)]
+    callbacks += [RunInfo(identity["data"]), RngState(), RestoredClip(cfg.paths.output_dir)]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     log_provenance(loggers, cfg, model, net)
     if cfg.train:
@@ -77,12 +85,13 @@ def best_val_psnr(trainer: L.Trainer) -> float | None:
     return None if score is None else float(score)
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def main(cfg: DictConfig) -> float | None:
     """Train; return the best validation PSNR, the objective of sweepers (Optuna)."""
     summary = run_job(train, cfg)
     return summary["val_psnr_best"] if summary else None
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m deblurzoo.train
+    from deblurzoo import commands
+
+    commands.train()

@@ -2,10 +2,13 @@
 
 Video files are decoded and encoded with PyAV, whose wheels bundle FFmpeg (no system ``ffmpeg``
 is assumed). Any container and codec FFmpeg reads is accepted (mp4, mov, mkv, avi, webm, gif,
-...); restored videos are written as H.264 (``.mp4``, ``.mov``, ``.mkv``; 4:2:0 chroma, or 4:4:4
-when a side is odd, ``crf`` as quality) or GIF (FFmpeg's fixed 8-bit 3-3-2 palette: a preview,
-not for scoring). A frame folder holds image files (``.png``, ``.jpg``, ...) taken in file-name
-order and read by :func:`deblurzoo.data.frames.read_frame` (the package's colour policy).
+...); restored videos are written as H.264 (``.mp4``, ``.mov``, ``.mkv``; 4:2:0 chroma, which every
+player and browser decodes, ``crf`` as quality) or GIF (FFmpeg's fixed 8-bit 3-3-2 palette: a
+preview, not for scoring). 4:2:0 needs even sides, so an H.264 video of frames with an odd side
+gets their last row or column repeated once (the restored frames themselves, as PNG, keep their
+size). :class:`SideBySideWriter` writes two videos side by side, each half labelled. A frame
+folder holds image files (``.png``, ``.jpg``, ...) taken in file-name order and read by
+:func:`deblurzoo.data.frames.read_frame` (the package's colour policy).
 
 Everything that can be wrong with an input is found when it is opened, before any restoration:
 :func:`open_frames` decodes a video once to count its frames, so a missing, unreadable or
@@ -23,27 +26,36 @@ from pathlib import Path
 import av
 import numpy as np
 import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
 from deblurzoo.data.frames import check_frame, read_frame
+from deblurzoo.errors import UserError
 
 __all__ = [
     "FRAME_SUFFIXES",
     "VIDEO_ENCODERS",
     "FrameFolder",
+    "SideBySideWriter",
     "VideoError",
     "VideoFrames",
     "VideoWriter",
     "open_frames",
+    "video_encoder",
 ]
 
 #: Image files a frame folder may hold.
 FRAME_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 #: Output container suffix → FFmpeg encoder.
 VIDEO_ENCODERS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".gif": "gif"}
+#: Pixels between a label's box and the corner of its half, and between the box and the text.
+LABEL_MARGIN, LABEL_PADDING = 4, 3
+#: How much a label's box darkens the frame under it (0: not at all, 1: black).
+LABEL_SHADE = 0.6
 
 
-class VideoError(ValueError):
+class VideoError(UserError, ValueError):
     """A video or frame folder cannot be read or written; the message names the path."""
 
 
@@ -187,23 +199,35 @@ def open_frames(path: str | Path) -> VideoFrames | FrameFolder:
     return VideoFrames(path)
 
 
+def video_encoder(path: str | Path) -> str:
+    """The FFmpeg encoder that writes ``path``, by its suffix (:data:`VIDEO_ENCODERS`); a
+    :class:`VideoError` naming the suffixes that can be written for any other."""
+    path = Path(path)
+    encoder = VIDEO_ENCODERS.get(path.suffix.lower())
+    if encoder is None:
+        raise VideoError(
+            f"{path}: cannot write {path.suffix or 'a file without suffix'}; "
+            f"use one of {', '.join(VIDEO_ENCODERS)}"
+        )
+    return encoder
+
+
 class VideoWriter:
     """Writes ``[3, H, W]`` frames in ``[0, 1]`` to a video file at ``fps``, 8-bit RGB encoded
     by the suffix's encoder (:data:`VIDEO_ENCODERS`); ``crf`` is H.264's quality (0 lossless,
-    18 visually lossless, 23 FFmpeg's default). Use as a context manager."""
+    18 visually lossless, 23 FFmpeg's default). H.264 is written in 4:2:0 chroma (yuv420p) at
+    ``encoded_size``: ``size`` rounded up to even sides, the last row or column repeated. Use as
+    a context manager."""
 
     def __init__(self, path: str | Path, fps: Fraction, size: tuple[int, int], crf: int = 18):
         self.path = Path(path)
-        encoder = VIDEO_ENCODERS.get(self.path.suffix.lower())
-        if encoder is None:
-            raise VideoError(
-                f"{self.path}: cannot write {self.path.suffix or 'a file without suffix'}; "
-                f"use one of {', '.join(VIDEO_ENCODERS)}"
-            )
+        encoder = video_encoder(self.path)
         if not fps or fps <= 0:
             raise VideoError(f"{self.path}: frame rate must be positive, got {fps}")
         self.size = tuple(size)
-        height, width = self.size
+        even = encoder != "gif"
+        self.encoded_size = tuple(side + side % 2 if even else side for side in self.size)
+        height, width = self.encoded_size
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.container = av.open(str(self.path), "w")
         self.stream = self.container.add_stream(encoder, rate=Fraction(fps))
@@ -211,7 +235,7 @@ class VideoWriter:
         if encoder == "gif":
             self.stream.pix_fmt = "rgb8"
         else:
-            self.stream.pix_fmt = "yuv444p" if height % 2 or width % 2 else "yuv420p"
+            self.stream.pix_fmt = "yuv420p"
             self.stream.options = {"crf": str(crf)}
 
     def write(self, frame: Tensor) -> None:
@@ -221,6 +245,9 @@ class VideoWriter:
                 f"got {tuple(frame.shape)}"
             )
         rgb = frame.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
+        pad_h, pad_w = (e - s for e, s in zip(self.encoded_size, self.size, strict=True))
+        if pad_h or pad_w:
+            rgb = F.pad(rgb[None], (0, pad_w, 0, pad_h), mode="replicate")[0]
         image = av.VideoFrame.from_ndarray(rgb.permute(1, 2, 0).cpu().numpy(), format="rgb24")
         self.container.mux(self.stream.encode(image))
 
@@ -233,3 +260,56 @@ class VideoWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SideBySideWriter:
+    """Writes pairs of ``[3, H, W]`` frames side by side (``left | right``, ``[3, H, 2W]``) as
+    one video (:class:`VideoWriter`), each half labelled in its top-left corner: ``labels`` in
+    PIL's default font, white on a shaded box. Use as a context manager."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        fps: Fraction,
+        size: tuple[int, int],
+        labels: tuple[str, str],
+        crf: int = 18,
+    ):
+        height, width = size
+        self.width = width
+        self.writer = VideoWriter(path, fps, (height, 2 * width), crf)
+        self.labels = [_text_mask(text) for text in labels]
+
+    def write(self, left: Tensor, right: Tensor) -> None:
+        frame = torch.cat([left.detach().float().cpu(), right.detach().float().cpu()], dim=-1)
+        for x, mask in zip((0, self.width), self.labels, strict=True):
+            _stamp(frame[:, :, x : x + self.width], mask)
+        self.writer.write(frame)
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def __enter__(self) -> SideBySideWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _text_mask(text: str) -> Tensor:
+    """``text`` in PIL's default font as a ``[h, w]`` coverage mask in ``[0, 1]``, with
+    :data:`LABEL_PADDING` around it: the label's box."""
+    font = ImageFont.load_default()
+    _, _, right, bottom = font.getbbox(text)
+    image = Image.new("L", (right + 2 * LABEL_PADDING, bottom + 2 * LABEL_PADDING))
+    ImageDraw.Draw(image).text((LABEL_PADDING, LABEL_PADDING), text, fill=255, font=font)
+    return torch.from_numpy(np.asarray(image).copy()).float().div_(255.0)
+
+
+def _stamp(frame: Tensor, mask: Tensor) -> None:
+    """Draw the label ``mask`` (:func:`_text_mask`) into the top-left corner of ``frame``
+    ``[3, H, W]`` in place: its box shaded, its text white; cut at the frame's edges."""
+    height, width = mask.shape
+    region = frame[:, LABEL_MARGIN : LABEL_MARGIN + height, LABEL_MARGIN : LABEL_MARGIN + width]
+    text = mask[: region.shape[1], : region.shape[2]]
+    region.mul_(1 - LABEL_SHADE).mul_(1 - text).add_(text)

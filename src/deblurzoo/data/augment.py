@@ -22,6 +22,8 @@ import kornia
 import torch
 from torch import Tensor
 
+from deblurzoo.errors import ConfigError
+
 #: Truncation of the normal factors, in standard deviations (``tf.random.truncated_normal``).
 TRUNCATION = 2.0
 
@@ -68,9 +70,9 @@ class ClipAugment:
     def __post_init__(self) -> None:
         for name in ("brightness", "hue", "saturation", "contrast"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0 (0 disables it), got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be >= 0 (0 disables it), got {getattr(self, name)}")
         if self.hue > 0.5:
-            raise ValueError(f"hue is in turns of the colour circle, at most 0.5, got {self.hue}")
+            raise ConfigError(f"hue is in turns of the colour circle, at most 0.5, got {self.hue}")
 
     @property
     def photometric(self) -> bool:
@@ -85,7 +87,7 @@ class ClipAugment:
             clips = clips.flip(-2)
         if self.rot90 and draw[2] < 0.5:
             if clips.shape[-1] != clips.shape[-2]:
-                raise ValueError(f"rot90 needs square crops, got {tuple(clips.shape[-2:])}")
+                raise ConfigError(f"rot90 needs square crops, got {tuple(clips.shape[-2:])}")
             clips = clips.rot90(1, dims=(-2, -1))
         if self.reverse and draw[3] < 0.5:
             clips = clips.flip(-4)

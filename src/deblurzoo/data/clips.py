@@ -13,6 +13,7 @@ from deblurzoo.chunking import Chunk, plan_chunks
 from deblurzoo.data.augment import ClipAugment
 from deblurzoo.data.frames import read_frame
 from deblurzoo.data.sequence import DatasetError, VideoSequence
+from deblurzoo.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class TrainClips(Dataset):
         short_sequences: str = "skip",
     ) -> None:
         if short_sequences not in ("skip", "error"):
-            raise ValueError(f"short_sequences must be 'skip' or 'error', got {short_sequences!r}")
+            raise ConfigError(f"short_sequences must be 'skip' or 'error', got {short_sequences!r}")
         self.sequences = list(sequences)
         self.clip_len, self.crop_size, self.frame_size = clip_len, crop_size, frame_size
         self.augment = augment

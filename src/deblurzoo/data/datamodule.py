@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,14 +14,16 @@ from torch.utils.data import DataLoader
 from deblurzoo.data.augment import ClipAugment
 from deblurzoo.data.clips import EvalChunks, TrainClips
 from deblurzoo.data.layouts.base import SequenceLayout
-from deblurzoo.data.sequence import VideoSequence
+from deblurzoo.data.sequence import DatasetError, VideoSequence
+from deblurzoo.errors import ConfigError
 
 
 class VideoDataModule(LightningDataModule):
     """Training clips and evaluation chunks from any :class:`SequenceLayout`.
 
     Every split is indexed and validated (frame pairing, readability, sizes, crop and clip
-    length) in :meth:`setup`, before the first step, so bad data fails fast with the path named.
+    length, enough training clips for one full batch) in :meth:`setup`, before the first step,
+    so bad data fails fast with the path named.
 
     Args:
         root: the dataset's folder, as its archive unpacks.
@@ -69,7 +72,7 @@ class VideoDataModule(LightningDataModule):
         self.num_workers, self.pin_memory = num_workers, pin_memory
         self.short_sequences = short_sequences
         if blur_transfer is not None and batch_size < 2:
-            raise ValueError(
+            raise ConfigError(
                 "data.blur_transfer takes kernels from the other clips of a batch: it needs "
                 f"data.batch_size >= 2, got {batch_size}"
             )
@@ -91,6 +94,27 @@ class VideoDataModule(LightningDataModule):
                 self.sequences["train"], self.clip_len, self.crop_size, self.stride,
                 self.frame_size, self.augment, self.short_sequences,
             )  # fmt: skip
+        if stage in ("fit", None):
+            self._check_full_batch()
+
+    def _check_full_batch(self) -> None:
+        """Refuse training clips that fill no batch: the training loader drops an incomplete
+        batch, so with fewer clips per device than ``batch_size`` an epoch would take no step
+        and the run would test an untrained net."""
+        clips = len(self.train_clips)
+        devices = self.trainer.world_size if self.trainer is not None else 1
+        per_device = math.ceil(clips / devices)
+        if per_device >= self.batch_size:
+            return
+        spread = f", {per_device} per device on {devices} devices" if devices > 1 else ""
+        raise DatasetError(
+            f"{self.root}: the training split makes {clips} clips{spread} "
+            f"({len(self.sequences['train'])} videos, data.clip_len={self.clip_len}, "
+            f"data.stride={self.stride}), fewer than data.batch_size={self.batch_size}: training "
+            "drops an incomplete batch, so it would not take a single step. Set data.batch_size "
+            f"to {per_device} or less, or make more clips: a shorter data.clip_len, a smaller "
+            "data.stride or more training videos"
+        )
 
     def eval_chunks(self, split: str) -> EvalChunks:
         """The evaluation chunks of ``split``, ``border_frames`` at each end of a chunk unscored

@@ -40,9 +40,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import logging
 import math
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -53,6 +55,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from deblurzoo.data.sequence import DatasetError
+from deblurzoo.errors import ConfigError, PathNotFoundError
+
+log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "deblurzoo-synthetic-gopro"
@@ -139,7 +144,7 @@ class SyntheticConfig:
         if self.gamma <= 0:
             problems.append(f"gamma must be > 0, got {self.gamma}")
         if problems:
-            raise ValueError("invalid SyntheticConfig: " + "; ".join(problems))
+            raise ConfigError("invalid SyntheticConfig: " + "; ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -235,28 +240,44 @@ def render_sequence(
 def make_synthetic_gopro(root: Path, cfg: SyntheticConfig = SyntheticConfig()) -> Path:
     """Write the dataset once in the GOPRO_Large layout and return root.
 
-    Returns at once if ``root`` already holds this dataset (same config). Raises
+    Returns at once, silently, if ``root`` already holds this dataset (same config). Raises
     :class:`DatasetError` if it holds one made with another config, or anything else. The
     dataset is rendered into a temporary sibling directory and renamed onto ``root`` with its
-    manifest written last, so ``root`` never holds a partial dataset.
+    manifest written last, so ``root`` never holds a partial dataset. Rendering logs what it
+    makes and where, then one line per sequence written with the time left (through
+    :mod:`logging`, so a run's log file has them too).
     """
     root = Path(root)
     if _existing_dataset_matches(root, cfg):
         return root
+    total = cfg.num_train + cfg.num_test
+    log.info(
+        "rendering the synthetic dataset into %s (once; later runs read it back): %d train and "
+        "%d test sequences of %d frames, %d×%d, each blurry frame from %d sub-frames",
+        root, cfg.num_train, cfg.num_test, cfg.frames, *cfg.size, cfg.subframes,
+    )  # fmt: skip
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = root.parent / f".{root.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
+    start, done = time.perf_counter(), 0
     try:
         for split, count in (("train", cfg.num_train), ("test", cfg.num_test)):
             (tmp / split).mkdir(parents=True)
             for index in range(count):
                 frames = render_sequence(cfg, split, index)
                 _write_sequence(tmp / split / sequence_name(index), frames, cfg.subframes)
+                done += 1
+                left = (time.perf_counter() - start) / done * (total - done)
+                log.info(
+                    "synthetic sequence %d/%d written (%s/%s), about %.0f s left",
+                    done, total, split, sequence_name(index), left,
+                )  # fmt: skip
         (tmp / MANIFEST_NAME).write_text(json.dumps(_manifest(cfg), indent=2) + "\n")
         _move_into_place(tmp, root, cfg)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    log.info("synthetic dataset ready in %s (%.0f s)", root, time.perf_counter() - start)
     return root
 
 
@@ -274,7 +295,7 @@ def _photo(filename: str) -> torch.Tensor:
     """A photograph bundled with scikit-image as float32 ``[3, h, w]`` in [0, 1]."""
     path = resources.files("skimage.data") / filename
     if not path.is_file():
-        raise FileNotFoundError(
+        raise PathNotFoundError(
             f"{path} is missing: the synthetic dataset is rendered from the photographs that "
             "scikit-image installs with its package; reinstall scikit-image"
         )

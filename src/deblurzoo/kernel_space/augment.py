@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from deblurzoo.errors import ConfigError
 from deblurzoo.kernel_space.checkpoint import load_kernel_space
 
 
@@ -42,7 +43,7 @@ class BlurTransferAugment:
         self, checkpoint: str | Path, p: float = 0.5, generator: torch.Generator | None = None
     ) -> None:
         if not 0 <= p <= 1:
-            raise ValueError(f"data.blur_transfer.p must be in [0, 1], got {p}")
+            raise ConfigError(f"data.blur_transfer.p must be in [0, 1], got {p}")
         self.model = load_kernel_space(checkpoint)
         self.p, self.generator = p, generator
 
@@ -52,7 +53,7 @@ class BlurTransferAugment:
         blur, sharp = batch["blur"], batch["sharp"]
         size = len(blur)
         if size < 2:
-            raise ValueError(
+            raise ConfigError(
                 "blur-transfer augmentation takes kernels from the other clips of a batch: "
                 "it needs data.batch_size >= 2"
             )

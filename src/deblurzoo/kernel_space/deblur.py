@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from rich.progress import Progress
 from torch import Tensor
 
+from deblurzoo.errors import ConfigError, PathNotFoundError
 from deblurzoo.kernel_space.checkpoint import frame_psnr
 from deblurzoo.kernel_space.objective import DeblurObjective
 from deblurzoo.kernel_space.progress import progress_bar
@@ -94,11 +95,11 @@ class DeblurConfig:
     def __post_init__(self) -> None:
         for name in ("num_iters", "warmup_iters", "warm_iters"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.input_noise not in INPUT_NOISE:
-            raise ValueError(f"input_noise must be one of {INPUT_NOISE}, got {self.input_noise!r}")
+            raise ConfigError(f"input_noise must be one of {INPUT_NOISE}, got {self.input_noise!r}")
         if self.vgg_weights is not None and not Path(self.vgg_weights).is_file():
-            raise FileNotFoundError(f"vgg_weights={self.vgg_weights!r}: no such file")
+            raise PathNotFoundError(f"vgg_weights={self.vgg_weights!r}: no such file")
 
 
 @dataclass
@@ -172,7 +173,7 @@ def _priors(
         image_noise, kernel_noise = init.image_noise.clone(), init.kernel_noise.clone()
         expected = (1, config.kernel_channels, size[0] // 4, size[1] // 4)
         if tuple(kernel_noise.shape) != expected:
-            raise ValueError(
+            raise ConfigError(
                 f"a warm start from a {tuple(kernel_noise.shape[-2:])} kernel input cannot serve "
                 f"{size} frames: frames of one video must share their size"
             )

@@ -36,6 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deblurzoo.errors import ConfigError, PathNotFoundError
+
 #: Exponent of the hyper-Laplacian prior (code; Krishnan & Fergus's 2/3).
 HL_ALPHA = 0.66
 #: VGG19 ``features`` indices of relu1_1, relu2_1, relu3_1, relu4_1, relu5_1 and their weights.
@@ -86,13 +88,13 @@ class VGGPerceptual(nn.Module):
 
         path = Path(weights_path)
         if not path.is_file():
-            raise FileNotFoundError(f"vgg_weights={str(path)!r}: no such file (a VGG19 state dict)")
+            raise PathNotFoundError(f"vgg_weights={str(path)!r}: no such file (a VGG19 state dict)")
         vgg = vgg19(weights=None)
         state = torch.load(path, map_location="cpu", weights_only=True)
         missing, unexpected = vgg.load_state_dict(state, strict=False)
         missing = [k for k in missing if not k.startswith("classifier.")]  # features suffice
         if missing or unexpected:
-            raise ValueError(
+            raise ConfigError(
                 f"vgg_weights={str(path)!r} is not a torchvision vgg19 state dict: missing "
                 f"{missing[:3]}, unexpected {unexpected[:3]}"
             )
@@ -120,7 +122,7 @@ class DeblurObjective(nn.Module):
     def __init__(self, schedule: str = "paper", vgg_weights: str | Path | None = None) -> None:
         super().__init__()
         if schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {sorted(SCHEDULES)}, got {schedule!r}")
+            raise ConfigError(f"schedule must be one of {sorted(SCHEDULES)}, got {schedule!r}")
         self.phases = SCHEDULES[schedule]
         self.perceptual = VGGPerceptual(vgg_weights) if vgg_weights is not None else None
 

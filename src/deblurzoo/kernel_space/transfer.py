@@ -18,18 +18,17 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 
 from deblurzoo.data.frames import read_frame, write_frame
 from deblurzoo.data.layouts.base import list_frames
+from deblurzoo.errors import ConfigError, PathNotFoundError
 from deblurzoo.infer import select_device
 from deblurzoo.kernel_space.checkpoint import frame_psnr, load_kernel_space
 from deblurzoo.kernel_space.progress import progress_bar
 from deblurzoo.models.kernel_space import KernelSpace
-from deblurzoo.utils.job import CONFIG_DIR
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def apply_kernel(model: KernelSpace, kernel: Tensor, target: Tensor) -> Tensor:
     try:
         return model.blur(target, kernel.expand(len(target), *kernel.shape)).clamp(0, 1)
     except ValueError as err:
-        raise ValueError(
+        raise ConfigError(
             f"cannot transfer a {tuple(kernel.shape[-2:])}-cell kernel to "
             f"{tuple(target.shape[-2:])} frames: source and target must have the same size "
             f"(crop them to one window): {err}"
@@ -93,7 +92,7 @@ def centre_crop(frame: Tensor, size: tuple[int, int] | None, name: str) -> Tenso
         return frame
     (height, width), (crop_h, crop_w) = frame.shape[-2:], size
     if crop_h > height or crop_w > width:
-        raise ValueError(
+        raise ConfigError(
             f"{name}: crop {crop_h}×{crop_w} is larger than the {height}×{width} frame"
         )
     top, left = (height - crop_h) // 2, (width - crop_w) // 2
@@ -108,11 +107,10 @@ def _target_files(targets: list[Path]) -> list[Path]:
         elif target.is_file():
             files.append(target)
         else:
-            raise FileNotFoundError(f"target={target}: no such file or folder")
+            raise PathNotFoundError(f"target={target}: no such file or folder")
     return files
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="blur_transfer")
 def main(cfg: DictConfig) -> None:
     """Blur the ``cfg.target`` frames with the kernel of the source pair into ``cfg.output``."""
     targets = cfg.target if OmegaConf.is_list(cfg.target) else [cfg.target]
@@ -120,10 +118,10 @@ def main(cfg: DictConfig) -> None:
     sources = [Path(cfg.source_sharp), Path(cfg.source_blurry)]
     for path in sources:
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such source frame")
+            raise PathNotFoundError(f"{path}: no such source frame")
     output = Path(cfg.output)
     if output.resolve() in {f.parent.resolve() for f in files}:
-        raise ValueError(f"output={output} holds target frames: pick another folder")
+        raise ConfigError(f"output={output} holds target frames: pick another folder")
     crop = tuple(cfg.crop) if cfg.crop else None
     device = select_device(cfg.device)
     model = load_kernel_space(cfg.ckpt_path, device)
@@ -146,5 +144,7 @@ def main(cfg: DictConfig) -> None:
     print(f"{written} of {len(files)} frames written to {output}")
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m deblurzoo.kernel_space.transfer
+    from deblurzoo import commands
+
+    commands.blur_transfer()

@@ -22,19 +22,18 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-import hydra
 import torch
 from omegaconf import DictConfig
 from torch import Tensor
 
 from deblurzoo.data.frames import read_frame
 from deblurzoo.data.layouts.base import list_frames
+from deblurzoo.errors import ConfigError
 from deblurzoo.infer import select_device
 from deblurzoo.kernel_space.checkpoint import frame_psnr, load_kernel_space, read_warmup_kernel
 from deblurzoo.kernel_space.deblur import DeblurConfig, DeblurResult, deblur_video
 from deblurzoo.kernel_space.transfer import encode_source
 from deblurzoo.models.kernel_space import KernelSpace, kernel_grid
-from deblurzoo.utils.job import CONFIG_DIR
 
 
 @dataclass
@@ -97,7 +96,7 @@ def compare_warm_start(
     """Cold starts of every frame of ``blurry`` ``[T, 3, H, W]`` (T ≥ 2) against warm starts of
     its later frames with each of ``warm_iters`` iterations, scored against ``sharp``."""
     if len(blurry) < 2 or blurry.shape != sharp.shape:
-        raise ValueError(
+        raise ConfigError(
             f"need T >= 2 blurry frames and sharp frames of the same shape, got "
             f"{tuple(blurry.shape)} and {tuple(sharp.shape)}"
         )
@@ -126,11 +125,10 @@ def compare_warm_start(
 def _frames(folder: Path, start: int, count: int) -> Tensor:
     files = list_frames(folder)[start : start + count]
     if len(files) < count:
-        raise ValueError(f"{folder}: fewer than {start + count} frames")
+        raise ConfigError(f"{folder}: fewer than {start + count} frames")
     return torch.stack([read_frame(p) for p in files])
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="warm_start")
 def main(cfg: DictConfig) -> None:
     """Compare cold and warm starts on the ``cfg.frames`` frames from ``cfg.start``; print the
     table and the saving, and write them to ``cfg.json``."""
@@ -141,7 +139,7 @@ def main(cfg: DictConfig) -> None:
     model = load_kernel_space(cfg.ckpt_path, device)
     warmup_kernel = None
     if cfg.get("warmup_kernel") and cfg.warmup_kernel_pair:
-        raise ValueError("give warmup_kernel or warmup_kernel_pair, not both")
+        raise ConfigError("give warmup_kernel or warmup_kernel_pair, not both")
     if cfg.get("warmup_kernel"):  # e.g. the authors' experiments/pretrained/kernel.pth
         grid = kernel_grid(*blurry.shape[-2:])
         warmup_kernel = read_warmup_kernel(cfg.warmup_kernel, grid).to(device)
@@ -167,5 +165,7 @@ def main(cfg: DictConfig) -> None:
         )
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m deblurzoo.kernel_space.warm_start
+    from deblurzoo import commands
+
+    commands.warm_start()

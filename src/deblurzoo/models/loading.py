@@ -39,9 +39,7 @@ checkpoint is used.
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,8 +50,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import Tensor, nn
 
+from deblurzoo.errors import UserError
 from deblurzoo.models.registry import create_model, model_spec
-from deblurzoo.utils.checkpoints import RUN_KEY
+from deblurzoo.utils.atomic import atomic_path
 
 LIGHTNING_PREFIX = "net."
 #: The first bytes of every file ``torch.save`` writes: a zip archive (the format since torch 1.6).
@@ -61,9 +60,11 @@ ZIP_MAGIC = b"PK\x03\x04"
 _SHOWN = 5  # entries of each kind named in an error
 #: The metadata entry of a weights file holding its model config as JSON.
 WEIGHTS_METADATA_KEY = "deblurzoo.net"
+#: Where :class:`deblurzoo.callbacks.RunInfo` keeps a run's identity in its checkpoints.
+RUN_KEY = "deblurzoo_run"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError, ValueError):
     """A checkpoint cannot be read or does not fit the model; the message names the file."""
 
 
@@ -166,13 +167,8 @@ def save_weights(
     path = Path(path)
     tensors = {key: value.detach().cpu().contiguous() for key, value in state_dict.items()}
     entries = {**(metadata or {}), WEIGHTS_METADATA_KEY: json.dumps(dict(config))}
-    descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(descriptor)
-    try:
+    with atomic_path(path) as partial:
         save_file(tensors, partial, metadata=entries)
-        os.replace(partial, path)
-    finally:
-        Path(partial).unlink(missing_ok=True)
     return path
 
 

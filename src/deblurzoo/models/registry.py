@@ -12,6 +12,7 @@ from pathlib import Path
 
 from torch import nn
 
+from deblurzoo.errors import UnknownNameError
 from deblurzoo.models.spec import ModelSpec
 
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
@@ -52,7 +53,9 @@ def list_families() -> list[ModelSpec]:
 
 def _known(name: str) -> None:
     if name not in _MODELS:
-        raise KeyError(f"unknown model {name!r}; registered models: {', '.join(list_models())}")
+        raise UnknownNameError(
+            f"unknown model {name!r}; registered models: {', '.join(list_models())}"
+        )
 
 
 def model_spec(name: str) -> ModelSpec:

@@ -13,6 +13,8 @@ from typing import NamedTuple
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deblurzoo.errors import ConfigError
+
 
 class MultiScaleFrames(NamedTuple):
     """Full-resolution frames plus coarser predictions for a multi-scale loss."""
@@ -35,9 +37,9 @@ class VideoNet(nn.Module):
         batch_norm_stride: ``s`` when the net batch-normalises features as coarse as 1/s of the
             frame (0: no BatchNorm). In train mode BatchNorm needs more than one value per
             channel, so a batch of one clip then needs frames larger than ``s`` on a side.
-        channels_last: the inference fast path (:mod:`deblurzoo.fast`) puts the weights in
-            channels_last layout; ``False`` where that was measured no faster (the fast-path
-            table of ``docs/benchmarks.md``).
+        channels_last: the fast path (:mod:`deblurzoo.fast`) puts the weights in channels_last
+            layout; ``False`` where that was measured no faster in float32 (the fast-path
+            table of ``docs/benchmarks.md``). Under bf16/fp16 autocast every net takes it.
 
     Every call is checked against these limits before ``forward`` runs (:meth:`check_input`, a
     forward pre-hook), so a clip the net cannot take is refused naming the limit instead of
@@ -70,18 +72,18 @@ class VideoNet(nn.Module):
         name, multiple = type(self).__name__, self.spatial_multiple
         batch, frames, (height, width) = clip.shape[0], clip.shape[1], clip.shape[-2:]
         if frames < self.min_frames:
-            raise ValueError(
+            raise ConfigError(
                 f"{name} needs clips of at least {self.min_frames} frames, got {frames}"
             )
         self.check_size(clip)
         min_h, min_w = (-(-side // multiple) * multiple for side in self.min_size)
         if height < min_h or width < min_w:
-            raise ValueError(
+            raise ConfigError(
                 f"{name} needs frames of at least {min_h}×{min_w}, got {height}×{width}"
             )
         stride = self.batch_norm_stride
         if self.training and stride and batch == 1 and max(height, width) <= stride:
-            raise ValueError(
+            raise ConfigError(
                 f"{name} in train mode needs frames larger than {stride} pixels on a side or a "
                 f"batch of at least 2 clips (its BatchNorm sees the frame at 1/{stride} and "
                 f"needs more than one value per channel), got 1 clip of {height}×{width}"

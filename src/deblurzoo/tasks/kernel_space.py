@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from deblurzoo.errors import ConfigError
 from deblurzoo.metrics import VideoQualityMetric
 from deblurzoo.models.kernel_space import KernelSpace, KernelSpaceOutput
 from deblurzoo.tasks.video_restoration import VideoRestorationModule
@@ -55,17 +56,17 @@ class KernelSpaceModule(VideoRestorationModule):
     def __init__(self, *args: Any, kl_weight: float = 0.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not isinstance(self.net, KernelSpace):
-            raise ValueError(
+            raise ConfigError(
                 f"KernelSpaceModule trains the kernel_space model, got net.name="
                 f"{self.hparams.net['name']!r}"
             )
         if self.ensemble_size != 1 or self.temporal_reverse:
-            raise ValueError(
+            raise ConfigError(
                 "the kernel-space encoder is scored without a test-time ensemble: set "
                 "eval.self_ensemble=1 and eval.temporal_reverse=false"
             )
         if kl_weight < 0:
-            raise ValueError(f"kl_weight must be >= 0, got {kl_weight}")
+            raise ConfigError(f"kl_weight must be >= 0, got {kl_weight}")
         self.save_hyperparameters({"kl_weight": kl_weight})
         self.kl_weight = kl_weight
 

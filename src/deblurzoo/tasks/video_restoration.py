@@ -12,6 +12,8 @@ from omegaconf import OmegaConf
 from torch import Tensor, nn
 
 from deblurzoo.ensemble import check_temporal_reverse, self_ensemble, transform_set
+from deblurzoo.errors import ConfigError
+from deblurzoo.fast import fast_net
 from deblurzoo.losses import CharbonnierLoss
 from deblurzoo.metrics import VideoQualityMetric
 from deblurzoo.models import create_model
@@ -26,7 +28,7 @@ def _skip_frames(value: Any) -> tuple[int, int]:
     """``eval.skip_frames`` as ``(first, last)``: two counts of frames, at least 0."""
     skip = tuple(value) if isinstance(value, list | tuple) else ()
     if len(skip) != 2 or not all(isinstance(n, int) and n >= 0 for n in skip):
-        raise ValueError(f"eval.skip_frames must be [first, last], two counts >= 0, got {value!r}")
+        raise ConfigError(f"eval.skip_frames must be [first, last], two counts >= 0, got {value!r}")
     return skip
 
 
@@ -49,6 +51,12 @@ class VideoRestorationModule(LightningModule):
             evaluation chunk left unscored whatever the net, as ESTRNN's test code leaves its
             2 + 2 (``conf/eval/estrnn.yaml``); the net's own border frames are never scored.
         num_sample_frames: frames of the first validation chunk logged as blur | restored | sharp.
+        fast: the net's weights in channels_last layout (:func:`deblurzoo.fast.fast_net`), in
+            training as in evaluation: the same function, faster convolutions and their
+            gradients (``docs/benchmarks.md``, training throughput). Not stored in checkpoints:
+            how a net runs, not what it is.
+        compile: also compile the net's calls with ``torch.compile`` (in place: the
+            checkpoint's keys stay the same).
     """
 
     def __init__(
@@ -59,6 +67,8 @@ class VideoRestorationModule(LightningModule):
         loss: nn.Module | None = None,
         protocol: Mapping[str, Any] | None = None,
         num_sample_frames: int = 4,
+        fast: bool = True,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         net, protocol = _plain(net), _plain(protocol or {})
@@ -70,6 +80,10 @@ class VideoRestorationModule(LightningModule):
         reverse = metric_kwargs.pop("temporal_reverse", False)
         self.skip_frames = _skip_frames(metric_kwargs.pop("skip_frames", (0, 0)))
         self.net = create_model(**net)
+        if fast:
+            fast_net(self.net, compile)
+        elif compile:
+            raise ValueError("model.compile=true needs model.fast=true (the fast path)")
         self.ensemble_size = len(ensemble)
         self.temporal_reverse = check_temporal_reverse(
             reverse, tuple(self.net.border_frames), "eval.temporal_reverse"
@@ -92,7 +106,7 @@ class VideoRestorationModule(LightningModule):
         datamodule.border_frames = tuple(map(max, self.net.border_frames, self.skip_frames))
         border = sum(self.net.border_frames)
         if stage == "fit" and datamodule.clip_len <= border:
-            raise ValueError(
+            raise ConfigError(
                 f"data.clip_len={datamodule.clip_len} leaves no frame to restore: "
                 f"{self.hparams.net['name']} needs {border} border frames per clip"
             )

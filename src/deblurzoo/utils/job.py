@@ -1,4 +1,5 @@
-"""What the train and eval entry points share: config location, testing with a report, teardown."""
+"""What the train and eval entry points share: composing a config, a device check, testing with a
+report, teardown."""
 
 from __future__ import annotations
 
@@ -6,17 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from lightning import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_only
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
+from deblurzoo.conf import CONFIG_DIR
+from deblurzoo.errors import ConfigError
 from deblurzoo.utils.ddp import end_distributed_job
 from deblurzoo.utils.report import log_results, print_summary, summarize, write_metrics
-
-CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "conf")
 
 
 def compose_config(config_name: str, overrides: list[str], output_dir: str | Path) -> DictConfig:
@@ -67,11 +69,38 @@ def test_and_report(
     return summary
 
 
+def check_device(cfg: DictConfig) -> None:
+    """Refuse a trainer that asks for CUDA (``trainer=gpu``, ``trainer=ddp``, the paper recipes
+    of ``experiment=...``) on a machine without it, naming the config that asks and how to run
+    on the CPU instead (Lightning would only say ``No supported gpu backend found!``)."""
+    accelerator = OmegaConf.select(cfg, "trainer.accelerator")
+    if accelerator not in ("gpu", "cuda") or torch.cuda.is_available():
+        return
+    hydra_cfg = HydraConfig.get() if HydraConfig.initialized() else None
+    choices = hydra_cfg.runtime.choices if hydra_cfg else {}
+    overrides = hydra_cfg.overrides.task if hydra_cfg else []
+    trainer, experiment = choices.get("trainer"), choices.get("experiment")
+    asked = (
+        f"trainer={trainer} (conf/trainer/{trainer}.yaml: accelerator={accelerator})"
+        if trainer in ("gpu", "ddp")
+        else f"trainer.accelerator={accelerator}"
+    )
+    mine = ("trainer=", "trainer.accelerator=")  # the command line chose, not the recipe
+    by_recipe = experiment and not any(o.startswith(mine) for o in overrides)
+    who = f"experiment={experiment} (conf/experiment/{experiment}.yaml)" if by_recipe else "the run"
+    raise ConfigError(
+        f"{who} asks for {asked}, but this machine has no CUDA device. To run on the CPU, give "
+        "trainer=cpu, perhaps with a smaller data.batch_size than its "
+        f"{OmegaConf.select(cfg, 'data.batch_size')}: a CPU trains far slower."
+    )
+
+
 def run_job(
     job: Callable[[DictConfig], dict[str, Any] | None], cfg: DictConfig
 ) -> dict[str, Any] | None:
-    """Run ``job``; always close the wandb run (one run per Hydra job) and the job's DDP process
-    group, then print the table."""
+    """Run ``job`` once :func:`check_device` passes; always close the wandb run (one run per
+    Hydra job) and the job's DDP process group, then print the table."""
+    check_device(cfg)
     try:
         summary = job(cfg)
     finally:

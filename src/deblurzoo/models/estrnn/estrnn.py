@@ -38,6 +38,7 @@ from collections import deque
 import torch
 from torch import Tensor, nn
 
+from deblurzoo.errors import ConfigError
 from deblurzoo.models.blocks import ACTIVATIONS, conv, deconv
 from deblurzoo.models.rirn.rdbn import RDBN
 
@@ -105,7 +106,7 @@ class ESTRNN(RDBN):
     ) -> None:
         super().__init__(n_features, n_blocks, 3, activation)
         if past_frames < 0 or future_frames < 0:
-            raise ValueError(
+            raise ConfigError(
                 f"past_frames and future_frames must be ≥ 0, got {past_frames}, {future_frames}"
             )
         frames = past_frames + 1 + future_frames

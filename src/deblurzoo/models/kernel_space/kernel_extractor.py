@@ -34,6 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deblurzoo.errors import ConfigError
+
 VARIANTS = ("paper", "released")
 #: Stride-2 convolutions: the extractor's grid is 1/32 of its input's, 1/128 of the image's.
 NUM_DOWNSAMPLINGS = 5
@@ -42,7 +44,7 @@ NUM_DOWNSAMPLINGS = 5
 def check_variant(variant: str) -> str:
     """Refuse an unknown ``variant`` naming the valid ones."""
     if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+        raise ConfigError(f"variant must be one of {VARIANTS}, got {variant!r}")
     return variant
 
 

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deblurzoo.errors import ConfigError
 from deblurzoo.models.blocks import ResBlock, conv
 from deblurzoo.models.memdeblur.deblurring_branch import FEATURE_CHANNELS, downsampling, upsampling
 from deblurzoo.models.memdeblur.memory_bank import BOUNDS, SIMILARITIES, MemoryBank
@@ -173,30 +174,30 @@ class MemDeblur(VideoNet):
     ) -> None:
         super().__init__()
         if values not in VALUE_VARIANTS:
-            raise ValueError(f"values must be one of {sorted(VALUE_VARIANTS)}, got {values!r}")
+            raise ConfigError(f"values must be one of {sorted(VALUE_VARIANTS)}, got {values!r}")
         if similarity not in SIMILARITIES:
-            raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
+            raise ConfigError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
         if memory_bound not in BOUNDS:
-            raise ValueError(f"memory_bound must be one of {BOUNDS}, got {memory_bound!r}")
+            raise ConfigError(f"memory_bound must be one of {BOUNDS}, got {memory_bound!r}")
         if backward_schedule not in BACKWARD_SCHEDULES:
-            raise ValueError(
+            raise ConfigError(
                 f"backward_schedule must be one of {BACKWARD_SCHEDULES}, got {backward_schedule!r}"
             )
         if readout_init not in READOUT_INITS:
-            raise ValueError(f"readout_init must be one of {READOUT_INITS}, got {readout_init!r}")
+            raise ConfigError(f"readout_init must be one of {READOUT_INITS}, got {readout_init!r}")
         if memory_length is not None and memory_length < 1:
-            raise ValueError(f"memory_length must be at least 1 or null, got {memory_length}")
+            raise ConfigError(f"memory_length must be at least 1 or null, got {memory_length}")
         if len(memory_period) != len(SCALES) or min(memory_period) < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"memory_period must be three positive periods (T1, T2, T3), got {memory_period}"
             )
         if not deblur_branch and (not memory or bidirectional):
-            raise ValueError(
+            raise ConfigError(
                 "deblur_branch=false (Table 5, 'w/o Deblur.') needs memory=true and "
                 "bidirectional=false"
             )
         if not deblur_branch and readout_init == "zero":
-            raise ValueError(
+            raise ConfigError(
                 "readout_init=zero needs deblur_branch=true: without the deblurring branch F "
                 "sees nothing but the readouts"
             )

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import timm
 import torch
 import torch.nn.functional as F
-from timm.layers import LayerNorm2d
 from torch import Tensor, nn
 
+from deblurzoo.errors import ConfigError, PathNotFoundError
 from deblurzoo.models.blocks import ResBlock, conv
 
 _RESNET_STAGE = ("conv1", "bn1", "layer1")
@@ -43,7 +42,7 @@ def load_resnet_stage(stage: nn.Module, path: str | Path) -> None:
     are initialised orthogonally."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"pretrained_path={str(path)!r}: no such file")
+        raise PathNotFoundError(f"pretrained_path={str(path)!r}: no such file")
     state = torch.load(path, map_location="cpu", weights_only=True)
     state = state.get("state_dict", state)
     wanted = {k: v for k, v in state.items() if k.split(".")[0] in _RESNET_STAGE}
@@ -63,6 +62,8 @@ class ResNetStage(nn.Module):
     ``[B, in_ch, h, w]`` → ``[B, out_channels, ⌈h/4⌉, ⌈w/4⌉]``."""
 
     def __init__(self, in_ch: int, backbone: str = "resnet50", pretrained_path: str | None = None):
+        import timm  # with torchvision: seconds to import, so only for a net that has a stage
+
         super().__init__()
         # zero_init_last=False: torchvision's (and the released code's) init, every block live
         resnet = timm.create_model(backbone, pretrained=False, in_chans=in_ch, zero_init_last=False)
@@ -97,7 +98,7 @@ class MemoryEncoder(nn.Module):
     ) -> None:
         super().__init__()
         if key_norm and key_dim is None:
-            raise ValueError("key_norm needs key_dim: only keys are normalised")
+            raise ConfigError("key_norm needs key_dim: only keys are normalised")
         self.adapter = residual_blocks(in_ch, width, 2)
         self.stage = ResNetStage(width, backbone, pretrained_path)
         self.out_channels = self.stage.out_channels
@@ -108,6 +109,8 @@ class MemoryEncoder(nn.Module):
             nn.init.zeros_(self.project.bias)
             self.out_channels = key_dim
         if key_norm:
+            from timm.layers import LayerNorm2d
+
             self.norm = LayerNorm2d(key_dim)
 
     def forward(self, x: Tensor) -> Tensor:

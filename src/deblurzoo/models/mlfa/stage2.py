@@ -48,6 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deblurzoo.errors import ConfigError
 from deblurzoo.models.mlfa.layers import NEGATIVE_SLOPE, ScaledConv2d, ScaledConvTranspose2d
 from deblurzoo.models.video_net import VideoNet
 
@@ -111,9 +112,9 @@ class MLFANet(VideoNet):
     ) -> None:
         super().__init__()
         if num_blocks < 1 or num_levels < 1:
-            raise ValueError("need at least one level and one residual block per level")
+            raise ConfigError("need at least one level and one residual block per level")
         if stem and width % 4:
-            raise ValueError(f"the rotation-tied stem needs width divisible by 4, got {width}")
+            raise ConfigError(f"the rotation-tied stem needs width divisible by 4, got {width}")
         self.single_image = single_image
         self.spatial_multiple = 2**num_levels
         # reflection padding (Sec. 3.3) needs pads smaller than the side they pad: the fusion

@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from deblurzoo.errors import PathNotFoundError
 from deblurzoo.models.loading import load_weights, read_checkpoint
 from deblurzoo.models.mlfa.stage1 import AtrousDeblurNet
 from deblurzoo.models.mlfa.stage2 import MLFANet
@@ -40,7 +41,7 @@ def load_stage1(net: nn.Module, path: str | Path) -> None:
     checkpoint of a stage-1 run (:func:`deblurzoo.models.loading.read_checkpoint`); weights that
     do not fit ``net`` are refused with the entries that differ named."""
     if not Path(path).is_file():
-        raise FileNotFoundError(f"stage1_checkpoint={str(path)!r}: no such file")
+        raise PathNotFoundError(f"stage1_checkpoint={str(path)!r}: no such file")
     load_weights(net, read_checkpoint(path), "mlfa_stage1")
 
 

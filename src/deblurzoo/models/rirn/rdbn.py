@@ -31,6 +31,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from deblurzoo.errors import ConfigError
 from deblurzoo.models.blocks import ACTIVATIONS, RDB, conv, deconv
 from deblurzoo.models.rirn.recurrent_host import RecurrentHost
 
@@ -72,8 +73,9 @@ class RDBN(RecurrentHost):
 
     spatial_multiple = 4
     border_frames = (0, 0)
-    # the dense blocks' channel concatenations copy NHWC features: channels_last measured
-    # 1.04-1.23x the eager time with IRM and ATB, 0.97-1.00x for ESTRNN (docs/benchmarks.md)
+    # the dense blocks' channel concatenations copy NHWC features: in float32 channels_last
+    # measured 1.04-1.23x the eager time with IRM and ATB, 0.97-1.00x for ESTRNN (under bf16
+    # autocast it gains: 0.92x and 0.70x, docs/benchmarks.md)
     channels_last = False
 
     def __init__(
@@ -86,7 +88,9 @@ class RDBN(RecurrentHost):
     ) -> None:
         super().__init__(residual)
         if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+            raise ConfigError(
+                f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
+            )
         nf, width = n_features, 5 * n_features
         self.feature_channels, self.hidden_channels = width, nf
         self.f_b = nn.Sequential(

@@ -42,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deblurzoo.errors import ConfigError
 from deblurzoo.models.blocks import conv
 from deblurzoo.models.rirn.recurrent_host import RecurrentHost
 
@@ -124,11 +125,11 @@ class STRCNN(RecurrentHost):
     ) -> None:
         super().__init__(residual)
         if window < 1 or window % 2 == 0:
-            raise ValueError(f"window must be a positive odd number of frames, got {window}")
+            raise ConfigError(f"window must be a positive odd number of frames, got {window}")
         if dtb not in (False, True, "released"):
-            raise ValueError(f"dtb must be false, true or 'released', got {dtb!r}")
+            raise ConfigError(f"dtb must be false, true or 'released', got {dtb!r}")
         if not 0 < feedback < channels:
-            raise ValueError(f"feedback ({feedback}) must lie strictly between 0 and channels")
+            raise ConfigError(f"feedback ({feedback}) must lie strictly between 0 and channels")
         m = window // 2
         self.border_frames = (m, m)
         self.min_frames = window  # a step stacks the 2m + 1 frames around the one it restores

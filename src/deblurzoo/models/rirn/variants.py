@@ -12,6 +12,7 @@ import inspect
 import itertools
 from collections.abc import Callable
 
+from deblurzoo.errors import UnknownNameError
 from deblurzoo.models.rirn.atb import ATB
 from deblurzoo.models.rirn.conv_gru import ConvGRU
 from deblurzoo.models.rirn.conv_lstm import ConvLSTM
@@ -47,7 +48,7 @@ def rirn(
 ) -> RecurrentHost:
     """``host`` (one of :data:`HOSTS`) with the chosen add-ons; ``host_kwargs`` go to the host."""
     if host not in HOSTS:
-        raise KeyError(f"unknown RIRN host {host!r}; hosts: {', '.join(HOSTS)}")
+        raise UnknownNameError(f"unknown RIRN host {host!r}; hosts: {', '.join(HOSTS)}")
     return attach_addons(HOSTS[host](**host_kwargs), irm, atb)
 
 
