@@ -10,7 +10,9 @@ from deblurzoo.ensemble import SelfEnsemble
 from deblurzoo.fast import fast_net, no_grad
 from deblurzoo.models import MultiScaleFrames, VideoNet, list_models, restore
 from deblurzoo.restoration import restore_frames
+from deblurzoo.tasks import VideoRestorationModule
 from tests.test_input_limits import _smallest_side, _tiny
+from tests.test_restoration import TINY_IFIRNN
 
 TOLERANCE = 1e-4
 
@@ -55,6 +57,19 @@ def test_a_net_that_declines_channels_last_keeps_its_layout() -> None:
     assert all(p.is_contiguous() for p in wrapped.parameters())
 
 
+def test_under_autocast_every_net_takes_channels_last() -> None:
+    """In bf16 the dense blocks gain from channels_last too (0.92x and 0.70x the time)."""
+    net = fast_net(_tiny("rdbn+irm+atb").eval(), autocast=torch.bfloat16)
+    weight = next(p for p in net.parameters() if p.ndim == 4)
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    frames = torch.rand(6, 3, 32, 32)
+    reference = dict(restore_frames(_tiny("rdbn+irm+atb").eval(), frames, 6, 2, fast=False))
+    restored = dict(restore_frames(net, frames, 6, 2, autocast=torch.bfloat16))
+    assert restored.keys() == reference.keys()
+    for index, frame in restored.items():  # bf16 rounding, not another function
+        assert (frame - reference[index]).abs().max().item() < 0.05
+
+
 def test_no_grad_is_inference_mode_on_the_fast_path() -> None:
     with no_grad(fast=True):
         assert torch.is_inference_mode_enabled()
@@ -72,3 +87,32 @@ def test_compiled_fast_path_gives_the_eager_outputs() -> None:
     with no_grad(fast=True):
         out = restore(compiled, clip)
     assert (out - expected).abs().max().item() <= TOLERANCE
+
+
+def _training_step(fast: bool) -> tuple[float, dict[str, torch.Tensor]]:
+    """One training step of the default recipe's net through the task: loss and gradients."""
+    torch.manual_seed(0)
+    task = VideoRestorationModule({"name": "ifirnn_c1h1", **TINY_IFIRNN}, fast=fast).train()
+    generator = torch.Generator().manual_seed(1)
+    batch = {name: torch.rand(2, 4, 3, 32, 32, generator=generator) for name in ("blur", "sharp")}
+    loss = task.loss(task.net(batch["blur"]), task.target_frames(batch["sharp"]))
+    loss.backward()
+    return loss.item(), {name: p.grad for name, p in task.net.named_parameters()}
+
+
+def test_fast_training_steps_compute_the_eager_loss_and_gradients() -> None:
+    """``model.fast`` (the default) changes the layout of the training step, not its function."""
+    eager_loss, eager_grads = _training_step(fast=False)
+    fast_loss, fast_grads = _training_step(fast=True)
+    assert abs(fast_loss - eager_loss) <= 1e-6
+    assert fast_grads.keys() == eager_grads.keys()
+    for name, grad in fast_grads.items():
+        scale = eager_grads[name].abs().max().item() or 1.0
+        assert (grad - eager_grads[name]).abs().max().item() <= 1e-4 * scale, name
+    conv = next(g for g in fast_grads.values() if g.ndim == 4)
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_compile_needs_the_fast_path() -> None:
+    with pytest.raises(ValueError, match="model.compile=true needs model.fast=true"):
+        VideoRestorationModule({"name": "ifirnn_c1h1", **TINY_IFIRNN}, fast=False, compile=True)

@@ -18,7 +18,16 @@ option. Compiled code is cached on disk by inductor (``TORCHINDUCTOR_CACHE_DIR``
 under the system's temporary folder), so a second run of the same net and clip shape reuses it.
 
 Outputs stay the eager float32 outputs: within 1e-4 for every registered model
-(``tests/test_fast.py``).
+(``tests/test_fast.py``). Training takes the same path (``model.fast``, the default, and
+``model.compile`` of :class:`deblurzoo.tasks.VideoRestorationModule`): the same loss and
+gradients to 1e-4, in less time per step.
+
+Reduced precision is not part of the fast path, because it changes the arithmetic: bf16
+autocast (``precision=bf16`` of ``deblurzoo-infer``, Lightning's ``trainer.precision=bf16-mixed``)
+is a choice of its own. The bench times it against the eager fp32 pass and gives the PSNR
+between the two outputs. On the CPU the convolutions of the eager fp32 nets already run near
+the processor's peak fp32 rate (the bench's *GMAC/s* columns), so no change of layout or
+compilation can halve their time; bf16 on a processor with AMX can.
 """
 
 from __future__ import annotations
@@ -31,13 +40,19 @@ from torch import nn
 from deblurzoo.models import VideoNet
 
 
-def fast_net(net: nn.Module, compile: bool = False) -> nn.Module:
-    """``net`` with its weights in channels_last layout (converted in place, so every later
-    call of ``net`` gains too) unless a video net in it declines, and compiled by
-    ``torch.compile`` if ``compile``."""
-    if all(m.channels_last for m in net.modules() if isinstance(m, VideoNet)):
+def fast_net(
+    net: nn.Module, compile: bool = False, autocast: torch.dtype | None = None
+) -> nn.Module:
+    """``net``, changed in place so that every later call gains: its weights in channels_last
+    layout, unless it will run in float32 (``autocast`` ``None``) and a video net in it
+    declines that layout, and with ``compile`` its calls compiled by ``torch.compile``
+    (:meth:`torch.nn.Module.compile`, which keeps the state dict's keys)."""
+    nets = [m for m in net.modules() if isinstance(m, VideoNet)]
+    if autocast is not None or all(m.channels_last for m in nets):
         net.to(memory_format=torch.channels_last)
-    return torch.compile(net) if compile else net
+    if compile:
+        net.compile()
+    return net
 
 
 def no_grad(fast: bool) -> AbstractContextManager:
