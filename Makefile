@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
@@ -22,7 +22,7 @@ train: install ## make the synthetic dataset, train the default model on CPU, ev
 	$(VENV)/bin/deblurzoo-train
 
 test: install ## run the test suite (without the tests marked slow)
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow" --durations=20
 
 test-full: install ## run every test, the slow ones included
 	$(PY) -m pytest

@@ -9,12 +9,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
 from omegaconf import DictConfig
 
 from deblurzoo.utils import job
 
 os.environ.setdefault("WANDB_MODE", "offline")  # tests never reach a wandb server
 os.environ.setdefault("WANDB_SILENT", "true")
+# One intra-op thread, here and in the processes tests start (commands, notebook kernels, sweep
+# jobs): the tensors are tiny, and on a busy 2-core machine two threads that wait for each other
+# made single tests 10 to 50 times slower. OMP_NUM_THREADS set by hand still wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 # A synthetic set small enough to generate in a second: 2 train and 2 test sequences of 10 frames.
 TINY_DATA = [

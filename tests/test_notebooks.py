@@ -1,9 +1,12 @@
-"""The notebooks run top to bottom (papermill, smoke mode: tiny data and models, CPU)."""
+"""The notebooks run top to bottom (papermill, smoke mode: tiny data and models, CPU), and their
+outputs, saved or fresh, read well: tables as DataFrames, no console markup."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,9 +14,44 @@ papermill = pytest.importorskip("papermill")
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
+#: What reads badly in a saved notebook: ANSI escape codes (rich's console, progress bars), the
+#: ``install "ipywidgets"`` warning of a progress bar outside Jupyter's widgets, box drawing (rich
+#: tables such as Lightning's model summary and test metrics).
+CLUTTER = re.compile(r"\x1b\[|ipywidgets|[\u2500-\u257f]")
+
+
+def clutter(notebook: dict[str, Any]) -> list[tuple[int, str]]:
+    """``(cell index, first match)`` of every output of ``notebook`` (stream, text or HTML) that
+    holds :data:`CLUTTER`."""
+    found = []
+    for index, cell in enumerate(notebook["cells"]):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            parts = output.get("text", ""), data.get("text/plain", ""), data.get("text/html", "")
+            match = CLUTTER.search("\n".join("".join(part) for part in parts))
+            if match:
+                found.append((index, match.group()))
+    return found
+
+
+def test_clutter_finds_a_rich_table_and_the_widget_warning() -> None:
+    outputs = [
+        {"output_type": "stream", "name": "stderr", "text": 'UserWarning: install "ipywidgets"'},
+        {"output_type": "display_data", "data": {"text/plain": ["┏━━━┓\n", "\x1b[1mTest"]}},
+        {"output_type": "execute_result", "data": {"text/html": "<table><td>31.2</td></table>"}},
+    ]
+    cells = [{"cell_type": "markdown", "source": "┏━━━┓"}, {"outputs": outputs}]
+    assert clutter({"cells": cells}) == [(1, "ipywidgets"), (1, "┏")]
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda path: path.name)
+def test_saved_notebooks_read_well(path: Path) -> None:
+    assert not clutter(json.loads(path.read_text()))
+
 
 def _execute(name: str, tmp_path: Path) -> str:
-    """Run ``notebooks/<name>`` in smoke mode into ``tmp_path``; return the executed notebook."""
+    """Run ``notebooks/<name>`` in smoke mode into ``tmp_path``; return the executed notebook,
+    whose outputs must read well (:func:`clutter`)."""
     executed = tmp_path / name
     papermill.execute_notebook(
         str(NOTEBOOKS / name),
@@ -27,12 +65,16 @@ def _execute(name: str, tmp_path: Path) -> str:
         kernel_name="python3",
         cwd=str(tmp_path),
     )
-    return executed.read_text()
+    text = executed.read_text()
+    assert not clutter(json.loads(text))
+    return text
 
 
 @pytest.mark.notebook
 def test_quickstart_runs_in_smoke_mode(tmp_path: Path) -> None:
-    assert "test PSNR gain over the blurry input" in _execute("quickstart.ipynb", tmp_path)
+    executed = _execute("quickstart.ipynb", tmp_path)
+    assert "test PSNR gain over the blurry input" in executed
+    assert "psnr_frame</th>" in executed  # the scores as a DataFrame
     assert (tmp_path / "runs" / "metrics.json").is_file()
 
 

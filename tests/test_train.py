@@ -34,7 +34,7 @@ def cli(
     command += ["callbacks.progress_bar=null"] if entry == "train" else []
     command += [f"paths.data_dir={data_dir}", f"paths.log_dir={log_dir}", *tiny]
     command += [o for o in overrides if not o.startswith("-")]
-    env = {**os.environ, "WANDB_MODE": "offline", "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "WANDB_MODE": "offline", "PYTHONPATH": str(REPO)}
     log_dir.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         command, env=env, cwd=log_dir, capture_output=True, text=True, timeout=900, **kwargs

@@ -1,12 +1,14 @@
 """``deblurzoo-zoo``: parameters and compute of every registered model, as a Markdown table.
 
-GMACs are counted with ``torch.utils.flop_counter.FlopCounterMode`` on the meta device (shapes
-only, nothing is computed): convolutions, transposed convolutions and matrix products are counted,
-element-wise operations (activations, gates, additions, normalisation, resampling) are not;
-MACs = FLOPs / 2. A second column counts the way ``thop`` — and so most published tables — does:
-convolution layers only, each as output elements × input channels × kernel area, which charges a
-stride-2 transposed convolution four times its true cost and does not see matrix products such
-as MemDeblur's memory reads.
+GMACs are counted as ``torch.utils.flop_counter.FlopCounterMode`` counts them, on the meta device
+(shapes only, nothing is computed): convolutions, transposed convolutions and matrix products are
+counted, element-wise operations (activations, gates, additions, normalisation, resampling) are
+not; MACs = FLOPs / 2. (:class:`MetaFlopCounter` applies its formulas but runs an op only the
+first time it meets its input shapes: a 100-frame clip repeats the same layers on the same shapes,
+and counting it takes seconds instead of a minute.) A second column counts the way ``thop`` — and
+so most published tables — does: convolution layers only, each as output elements × input
+channels × kernel area, which charges a stride-2 transposed convolution four times its true cost
+and does not see matrix products such as MemDeblur's memory reads.
 A net is fed the clip its paper profiled (its spec's ``profile_frames``, e.g. MemDeblur's 100
 frames, whose memory grows with the clip) or one frame, plus its border frames, in training mode
 as thop's users did, and the count is per restored frame at the given resolution (720×1280 by
@@ -23,16 +25,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
 from deblurzoo.models import Published, VideoNet, create_model, list_models, model_spec
-from deblurzoo.utils.job import CONFIG_DIR
 
 COMMAND = "deblurzoo-zoo write=docs/models.md"
 
@@ -54,6 +56,70 @@ def family(name: str) -> tuple[str, str]:
     """``(family title, paper)`` of the registered model ``name``, from its family's spec."""
     spec = model_spec(name)
     return spec.title, spec.paper
+
+
+def _signature(value: Any) -> Any:
+    """A hashable key of an op argument: a tensor's shape, strides, dtype and device, any other
+    value with its type (``2`` and ``2.0`` promote differently)."""
+    if isinstance(value, torch.Tensor):
+        return torch.Tensor, tuple(value.shape), value.stride(), value.dtype, value.device
+    if isinstance(value, (list, tuple)):
+        return type(value), tuple(map(_signature, value))
+    if isinstance(value, dict):
+        return dict, tuple((key, _signature(item)) for key, item in value.items())
+    return type(value), value
+
+
+def _rebuild(signature: Any) -> Any:
+    """An op's result (a tensor, a list or tuple of them, a plain value) again from its
+    :func:`_signature`: fresh tensors of the same layout, on the meta device nothing to fill."""
+    kind, *rest = signature
+    if kind is torch.Tensor:
+        shape, stride, dtype, device = rest
+        return torch.empty_strided(shape, stride, dtype=dtype, device=device)
+    if kind in (list, tuple):
+        return kind(map(_rebuild, rest[0]))
+    return rest[0]
+
+
+class MetaFlopCounter(TorchDispatchMode):
+    """The FLOPs (``flops``) of what runs under it on the meta device, counted as
+    ``FlopCounterMode`` counts them (its ``flop_registry``, and an op without a formula split into
+    the ops it decomposes into), without the per-module breakdown. An op met again with inputs of
+    the same layout and arguments is not run: its FLOPs and the layout of its result are those of
+    the first time, which only holds where nothing is computed; ops that modify an input (whose
+    shape they may change: ``unsqueeze_``) always run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flops = 0
+        self._seen: dict[Any, tuple[int, Any]] = {}
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func._schema.is_mutable:
+            return self._run(func, args, kwargs)
+        key = func, _signature(args), _signature(kwargs)
+        if key in self._seen:
+            flops, result = self._seen[key]
+            self.flops += flops
+            return _rebuild(result)
+        before = self.flops
+        out = self._run(func, args, kwargs)
+        self._seen[key] = self.flops - before, _signature(out)
+        return out
+
+    def _run(self, func, args, kwargs):
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is None and func is not torch.ops.prim.device.default:
+            with self:
+                out = func.decompose(*args, **kwargs)
+            if out is not NotImplemented:
+                return out
+        out = func(*args, **kwargs)
+        if formula is not None:
+            self.flops += formula(*args, **kwargs, out_val=out)
+        return out
 
 
 def measure(
@@ -83,7 +149,7 @@ def measure(
             for m in net.modules()
             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))
         ]
-        with FlopCounterMode(display=False) as counter, torch.no_grad():
+        with MetaFlopCounter() as counter, torch.no_grad():
             net(clip)
         for hook in hooks:
             hook.remove()
@@ -92,7 +158,7 @@ def measure(
         name,
         *family(name),
         params,
-        counter.get_total_flops() / 2 / giga_per_frame,
+        counter.flops / 2 / giga_per_frame,
         sum(thop_macs) / giga_per_frame,
         frames,
     )
@@ -159,7 +225,6 @@ Measured elsewhere: speed and inference memory of every model in [benchmarks.md]
 """
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="zoo")
 def main(cfg: DictConfig) -> None:
     """Print the table of the models ``cfg.pattern`` matches; write the page to ``cfg.write``."""
     rows = [
@@ -173,5 +238,7 @@ def main(cfg: DictConfig) -> None:
     print(table(rows, cfg.height, cfg.width))
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m deblurzoo.zoo
+    from deblurzoo import commands
+
+    commands.zoo()

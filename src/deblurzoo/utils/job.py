@@ -3,7 +3,9 @@ report, teardown."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,13 @@ def test_and_report(
     ``weights_only=True`` unless ``restore`` is false: ``model`` holds its weights already
     (``deblurzoo-eval`` loads them from the one read of the file)."""
     restored_from = ckpt_path if restore else None
-    trainer.test(model, datamodule=datamodule, ckpt_path=restored_from, weights_only=True)
+    trainer.test(
+        model,
+        datamodule=datamodule,
+        ckpt_path=restored_from,
+        weights_only=True,
+        verbose=cfg.verbose,
+    )
     summary = summarize(
         model.test_results,
         datamodule.sequence_names("test"),
@@ -95,20 +103,37 @@ def check_device(cfg: DictConfig) -> None:
     )
 
 
+@contextmanager
+def _lightning_info(shown: bool) -> Iterator[None]:
+    """Lightning's info lines (devices, seed, restored checkpoint) shown, or not, in the block."""
+    loggers = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric")]
+    levels = [logger.level for logger in loggers]
+    if not shown:
+        for logger in loggers:
+            logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def run_job(
     job: Callable[[DictConfig], dict[str, Any] | None], cfg: DictConfig
 ) -> dict[str, Any] | None:
     """Run ``job`` once :func:`check_device` passes; always close the wandb run (one run per
-    Hydra job) and the job's DDP process group, then print the table."""
+    Hydra job) and the job's DDP process group, then print the table. ``cfg.verbose = false``
+    leaves out the table and Lightning's info lines (devices, seed, restored checkpoint)."""
     check_device(cfg)
     try:
-        summary = job(cfg)
+        with _lightning_info(cfg.verbose):
+            summary = job(cfg)
     finally:
         import wandb
 
         if wandb.run is not None:
             wandb.finish()
         end_distributed_job()
-    if summary is not None:
+    if summary is not None and cfg.verbose:
         rank_zero_only(print_summary)(summary)
     return summary
