@@ -83,7 +83,7 @@ class VideoRestorationModule(LightningModule):
         if fast:
             fast_net(self.net, compile)
         elif compile:
-            raise ValueError("model.compile=true needs model.fast=true (the fast path)")
+            raise ConfigError("model.compile=true needs model.fast=true (the fast path)")
         self.ensemble_size = len(ensemble)
         self.temporal_reverse = check_temporal_reverse(
             reverse, tuple(self.net.border_frames), "eval.temporal_reverse"
