@@ -35,6 +35,23 @@ def test_only_memory_workers_fix_the_malloc_threshold(kind: str, monkeypatch) ->
     assert bench.MEMORY_WORKER_ENV == {"MALLOC_MMAP_THRESHOLD_": "65536"}
 
 
+def test_every_worker_compiles_into_an_empty_cache_of_its_own(monkeypatch) -> None:
+    """A compiled pass's first time is a first compilation, not a hit of an earlier cell's."""
+    caches = []
+
+    def run(command, env, **kwargs):
+        cache = Path(env["TORCHINDUCTOR_CACHE_DIR"])
+        caches.append((cache, list(cache.iterdir())))
+        return subprocess.CompletedProcess(command, 0, stdout='{"fast_ms": 1.0}\n')
+
+    monkeypatch.setattr(bench.subprocess, "run", run)
+    bench._run_worker("fast")
+    bench._run_worker("fast")
+    (first, first_files), (second, second_files) = caches
+    assert first != second and first_files == second_files == []
+    assert not first.exists() and not second.exists()  # removed after the worker
+
+
 def test_speed_is_the_median_of_the_repeated_passes() -> None:
     result = bench.measure_speed("conv_lstm", 2, (16, 16), repeats=3, net_kwargs={"hidden": 4})
     assert len(result["runs"]) == 3
@@ -55,6 +72,28 @@ def test_fast_path_worker_times_both_in_one_process_and_compares_outputs() -> No
     assert bf16["gmacs"] == pytest.approx(fp32["gmacs"]) and fp32["gmacs"] > 0
     larger = bench.measure_fast("strcnn", (32, 32), frames=1, repeats=1)
     assert larger["gmacs"] == pytest.approx(4 * fp32["gmacs"], rel=1e-3)
+
+
+@pytest.mark.slow  # torch.compile takes tens of seconds
+def test_fast_path_worker_times_the_compiled_pass_too() -> None:
+    cell = bench.measure_fast("strcnn", (16, 16), frames=2, repeats=1, compile=True)
+    assert cell["compiled_ms"] > 0 and cell["first_compiled_s"] > cell["first_fast_s"]
+    assert cell["max_diff"] <= 1e-4
+
+
+def test_cpu_fast_table_with_compile_has_the_compiled_columns(monkeypatch) -> None:
+    cell = {"eager_ms": 40.0, "fast_ms": 30.0, "compiled_ms": 20.0, "first_fast_s": 0.5}
+    cell |= {"first_compiled_s": 90.0, "max_diff": 1e-7, "psnr_vs_fp32": 150.0, "gmacs": 2.0}
+    monkeypatch.setattr(
+        bench, "_run_worker", lambda kind, **job: {"fp32": 100.0, "bf16": 400.0} if kind == "peak"
+        else cell
+    )  # fmt: skip
+    args = SimpleNamespace(device="cpu", compile=True, repeats=3, gpu_frames=10, speed_frames=2)
+    args.fast_sizes, args.fast_models, args.fast_precisions = [[16, 16]], ["strcnn"], ["fp32"]
+    text = bench._fast_section(args)
+    assert "| fast ms | compiled ms | compile s | floor |" in text
+    row = "| `strcnn` | 16×16 | fp32 | 40.0 | 30.0 (0.75) | 20.0 (0.50) | 90.0 | 0.50 | 0.75 | 0.5 "
+    assert row in text
 
 
 def test_peak_is_measured_for_both_precisions() -> None:

@@ -3,15 +3,22 @@ registered video net, and the commands take ``fast=false`` to turn it off."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
+from omegaconf import OmegaConf
 
 from deblurzoo.ensemble import SelfEnsemble
-from deblurzoo.fast import fast_net, no_grad
-from deblurzoo.models import MultiScaleFrames, VideoNet, list_models, restore
+from deblurzoo.errors import ConfigError
+from deblurzoo.eval import build_task
+from deblurzoo.fast import fast_net, no_grad, precision_dtype
+from deblurzoo.infer import deblur_video
+from deblurzoo.models import MultiScaleFrames, VideoNet, create_model, list_models, restore
+from deblurzoo.models.loading import Checkpoint
 from deblurzoo.restoration import restore_frames
 from deblurzoo.tasks import VideoRestorationModule
-from tests.test_input_limits import _smallest_side, _tiny
+from tests.test_input_limits import TINY, _smallest_side, _tiny
 from tests.test_restoration import TINY_IFIRNN
 
 TOLERANCE = 1e-4
@@ -79,14 +86,59 @@ def test_no_grad_is_inference_mode_on_the_fast_path() -> None:
 
 @pytest.mark.slow  # torch.compile takes tens of seconds
 def test_compiled_fast_path_gives_the_eager_outputs() -> None:
-    eager = _tiny("strcnn").eval()
-    clip = torch.rand(1, 6, 3, 16, 16)
-    with torch.no_grad():
-        expected = restore(eager, clip)
-    compiled = fast_net(_tiny("strcnn").eval(), compile=True)
-    with no_grad(fast=True):
-        out = restore(compiled, clip)
-    assert (out - expected).abs().max().item() <= TOLERANCE
+    """``restore_frames(compile=True)`` compiles the net once and reuses it."""
+    frames = torch.rand(8, 3, 16, 16)
+    expected = dict(restore_frames(_tiny("strcnn").eval(), frames, 6, 4, fast=False))
+    net = _tiny("strcnn").eval()
+    for _ in range(2):  # the second call reuses the compiled net
+        restored = dict(restore_frames(net, frames, 6, 4, compile=True))
+        assert restored.keys() == expected.keys()
+        for index, frame in restored.items():
+            assert (frame - expected[index]).abs().max().item() <= TOLERANCE
+
+
+def test_a_net_is_compiled_once(monkeypatch) -> None:
+    net = _tiny("strcnn").eval()
+    calls = []
+    monkeypatch.setattr(net, "compile", lambda: calls.append(net))
+    fast_net(net, compile=True)
+    fast_net(net, compile=True)
+    assert calls == [net]
+
+
+def test_compile_off_the_fast_path_is_refused_before_anything_runs(tmp_path) -> None:
+    frames = torch.rand(8, 3, 16, 16)
+    with pytest.raises(ConfigError, match="compile=true needs fast=true"):
+        next(restore_frames(_tiny("strcnn").eval(), frames, 6, 4, fast=False, compile=True))
+    output = tmp_path / "out.mp4"
+    with pytest.raises(ConfigError, match="compile=true needs fast=true"):
+        deblur_video(tmp_path / "in", tmp_path / "weights.pt", output, fast=False, compile=True)
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("precision", "dtype"),
+    [("bf16-mixed", torch.bfloat16), ("16-mixed", torch.float16), ("bf16-true", torch.bfloat16),
+     ("32-true", None), ("64-true", None)],
+)  # fmt: skip
+def test_precision_dtype_reads_lightnings_precision(precision, dtype) -> None:
+    assert precision_dtype(precision) is dtype
+
+
+def test_training_under_bf16_puts_every_net_in_channels_last() -> None:
+    """RDBN keeps its layout in float32; under ``trainer.precision=bf16-mixed`` it takes
+    channels_last like every net (:func:`deblurzoo.fast.fast_net`)."""
+    import lightning as L
+
+    def conv_weight(task):
+        return next(p for p in task.net.parameters() if p.ndim == 4)
+
+    for precision, channels_last in (("32-true", False), ("bf16-mixed", True)):
+        task = VideoRestorationModule({"name": "rdbn", **TINY["rdbn"]})
+        task.trainer = L.Trainer(precision=precision, logger=False, enable_progress_bar=False)
+        task.setup("fit")
+        weight = conv_weight(task)
+        assert weight.is_contiguous(memory_format=torch.channels_last) is channels_last
 
 
 def _training_step(fast: bool) -> tuple[float, dict[str, torch.Tensor]]:
@@ -114,5 +166,15 @@ def test_fast_training_steps_compute_the_eager_loss_and_gradients() -> None:
 
 
 def test_compile_needs_the_fast_path() -> None:
-    with pytest.raises(ValueError, match="model.compile=true needs model.fast=true"):
+    with pytest.raises(ConfigError, match="model.compile=true needs model.fast=true"):
         VideoRestorationModule({"name": "ifirnn_c1h1", **TINY_IFIRNN}, fast=False, compile=True)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_eval_runs_the_stored_task_as_its_fast_switch_says(fast: bool) -> None:
+    """``deblurzoo-eval fast=false`` evaluates the eager net, whatever the task's default."""
+    net = {"name": "ifirnn_c1h1", **TINY_IFIRNN}
+    checkpoint = Checkpoint(Path("run.ckpt"), create_model(**net).state_dict(), {"net": net}, {})
+    task = build_task(OmegaConf.create({"fast": fast, "compile": False, "eval": {}}), checkpoint)
+    weight = next(p for p in task.net.parameters() if p.ndim == 4)
+    assert weight.is_contiguous(memory_format=torch.channels_last) is fast

@@ -215,10 +215,11 @@ def measure_fast(
 ) -> dict[str, float]:
     """Eager against fast-path (:mod:`deblurzoo.fast`) ms per restored frame of ``model``
     (``kernel_space:encode``, ``kernel_space:blur`` for the encoder's two halves) at
-    ``precision``, and below fp32 the eager fp32 pass too, measured in this one process with
-    the passes alternating, so all see the same load; the first fast pass's time (compilation
-    included); the largest difference between the eager and fast outputs at ``precision``; the
-    PSNR of the fast output against the eager fp32 one; the GMACs per restored frame
+    ``precision``, below fp32 the eager fp32 pass too, and with ``compile`` the compiled fast
+    path as well, measured in this one process with the passes alternating, so all see the
+    same load; the first fast (and compiled: compilation included) pass's time; the largest
+    difference between the eager and the fast outputs at ``precision`` and the lowest PSNR of
+    a fast output against the eager fp32 one; the GMACs per restored frame
     (convolutions and matrix products, ``torch.utils.flop_counter``); and on a GPU the peak
     memory of each."""
     device = torch.device(device)
@@ -229,7 +230,8 @@ def measure_fast(
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         reference = run(eager).float()  # eager fp32: warm-up, the outputs' reference, the MACs
     dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-    fast = fast_net(copy.deepcopy(eager), compile=compile, autocast=dtype)
+    fast = fast_net(copy.deepcopy(eager), autocast=dtype)
+    compiled = fast_net(copy.deepcopy(eager), compile=True, autocast=dtype) if compile else None
 
     def timed(net, fast_path: bool, dtype: torch.dtype | None) -> tuple[float, Tensor]:
         if device.type == "cuda":
@@ -241,9 +243,13 @@ def measure_fast(
         _sync(device)
         return time.perf_counter() - start, out.float()
 
-    first_fast, out = timed(fast, True, dtype)
-    _, eager_out = timed(eager, False, dtype)  # at the same precision as the fast output
+    first = {"fast": timed(fast, True, dtype)}
+    if compiled is not None:
+        first["compiled"] = timed(compiled, True, dtype)
+    _, eager_out = timed(eager, False, dtype)  # at the same precision as the fast outputs
     passes = [("eager", eager, False, dtype), ("fast", fast, True, dtype)]
+    if compiled is not None:
+        passes.append(("compiled", compiled, True, dtype))
     if dtype is not None:
         passes.append(("eager_fp32", eager, False, None))
     times: dict[str, list[float]] = {label: [] for label, *_ in passes}
@@ -254,11 +260,12 @@ def measure_fast(
             times[label].append(1e3 * elapsed / restored)
             if device.type == "cuda":
                 peaks[label] = torch.cuda.max_memory_allocated() / 2**20
-    mse = torch.mean((out.clamp(0, 1) - reference.clamp(0, 1)) ** 2).item()
+    outs = [out for _, out in first.values()]
+    mse = max(torch.mean((out.clamp(0, 1) - reference.clamp(0, 1)) ** 2).item() for out in outs)
     return {
         **{f"{label}_ms": statistics.median(runs) for label, runs in times.items()},
-        "first_fast_s": first_fast,
-        "max_diff": (out - eager_out).abs().max().item(),
+        **{f"first_{label}_s": elapsed for label, (elapsed, _) in first.items()},
+        "max_diff": max((out - eager_out).abs().max().item() for out in outs),
         "psnr_vs_fp32": 10 * math.log10(1 / mse) if mse > 0 else math.inf,
         "gmacs": counter.get_total_flops() / 2e9 / restored,
         **{f"{label}_peak_mib": peak for label, peak in peaks.items()},
@@ -387,14 +394,17 @@ def work(job: str) -> None:
 
 
 def _run_worker(kind: str, **job) -> dict[str, float]:
+    """Run one measurement in a fresh process, with an empty inductor cache of its own (what
+    torch.compile takes is then a first compilation, whatever ran before)."""
     env = {**os.environ, **(MEMORY_WORKER_ENV if kind == "memory" else {})}
-    result = subprocess.run(
-        [sys.executable, "-c", WORKER, json.dumps({"kind": kind, **job})],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
+    with tempfile.TemporaryDirectory(prefix="deblurzoo-bench-") as cache:
+        result = subprocess.run(
+            [sys.executable, "-c", WORKER, json.dumps({"kind": kind, **job})],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**env, "TORCHINDUCTOR_CACHE_DIR": cache},
+        )
     if result.returncode:
         raise RuntimeError(f"benchmark worker {kind} {job} failed:\n{result.stderr[-2000:]}")
     out = json.loads(result.stdout.strip().splitlines()[-1])
@@ -488,16 +498,22 @@ def _fast_section(args: SimpleNamespace) -> str:
     gpu = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
     device = "cuda" if gpu else "cpu"
     peak = _run_worker("peak", device=device)
-    compiled = " with torch.compile" if args.compile else ""
+    compiled = (
+        " With `compile=true`, *compiled* is the fast path compiled by torch.compile "
+        "(inductor; `compile=true` of the commands) and *compile s* its first pass, compilation "
+        "included, from an empty inductor cache."
+        if args.compile
+        else ""
+    )
     lines = [
         f"## Fast path\n\nms per restored frame ({device.upper()}) of the eager net and of the "
-        f"fast path (`fast=true`{compiled}: channels_last weights, inference_mode; "
+        "fast path (`fast=true`: channels_last weights, inference_mode; "
         "src/deblurzoo/fast.py), measured in one process with the passes alternating (median "
-        f"of {args.repeats}); ratio fast/eager in brackets. Below fp32 the same process also "
-        "times the eager fp32 pass: *÷ eager fp32* is the fast pass's time over it, what "
-        "choosing that precision gains (`precision=bf16` of `deblurzoo-infer`). *First* is "
-        "the first fast pass (compilation included). *Max Δ*: the largest difference between "
-        "the eager and the fast outputs at the same precision; *PSNR*: the fast output "
+        f"of {args.repeats}); ratio to eager in brackets.{compiled} Below fp32 the same "
+        "process also times the eager fp32 pass: *÷ eager fp32* is the fast pass's time over "
+        "it, what choosing that precision gains (`precision=bf16` of `deblurzoo-infer`). "
+        "*First* is the first fast pass. *Max Δ*: the largest difference between the eager "
+        "and a fast output at the same precision; *PSNR*: the lower of a fast output's "
         "against the eager fp32 one. *GMAC/s*: the multiply-accumulates of convolutions and "
         "matrix products each pass does per second (`torch.utils.flop_counter`). A 64-to-64-"
         "channel 3×3 convolution on a 128×128 map, what these nets are mostly made of, runs at "
@@ -508,10 +524,14 @@ def _fast_section(args: SimpleNamespace) -> str:
         "CPU a 720×1280 pass restores one frame; on "
         f"a GPU a pass restores {args.gpu_frames} frames, next to the runtime the paper "
         "reports (per frame of 100-frame 720×1280 videos on an RTX A5000).\n",
-        "| model | size | precision | eager ms | fast ms | floor | ÷ eager fp32 | first s "
-        "| max Δ | PSNR dB | GMAC/s eager / fast |"
+        "| model | size | precision | eager ms | fast ms |"
+        + (" compiled ms | compile s |" if args.compile else "")
+        + " floor | ÷ eager fp32 | first s | max Δ | PSNR dB | GMAC/s eager / fast |"
         + (" fast frames/s | eager / fast MiB | published |" if gpu else ""),
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---|" if gpu else ""),
+        "|---|---|---|---:|---:|"
+        + ("---:|---:|" if args.compile else "")
+        + "---:|---:|---:|---:|---:|---:|"
+        + ("---:|---:|---|" if gpu else ""),
     ]
     for size in args.fast_sizes:
         frames = args.gpu_frames if gpu else (args.speed_frames if size[0] * size[1] < 2**18 else 1)
@@ -524,7 +544,15 @@ def _fast_section(args: SimpleNamespace) -> str:
                 floor = 1e3 * cell["gmacs"] / eager / peak[precision]
                 row = (
                     f"| `{model}` | {size[0]}×{size[1]} | {precision} | {eager:.1f} "
-                    f"| {fast:.1f} ({fast / eager:.2f}) | {floor:.2f} "
+                    f"| {fast:.1f} ({fast / eager:.2f}) | "
+                )
+                if args.compile:
+                    row += (
+                        f"{cell['compiled_ms']:.1f} ({cell['compiled_ms'] / eager:.2f}) "
+                        f"| {cell['first_compiled_s']:.1f} | "
+                    )
+                row += (
+                    f"{floor:.2f} "
                     f"| {fast / cell.get('eager_fp32_ms', eager):.2f} "
                     f"| {cell['first_fast_s']:.1f} | {cell['max_diff']:.1e} "
                     f"| {cell['psnr_vs_fp32']:.1f} "

@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from deblurzoo.callbacks import FrameWriter, RestoredClip
 from deblurzoo.errors import ConfigError
-from deblurzoo.fast import fast_net
+from deblurzoo.fast import check_compile
 from deblurzoo.models import model_spec
 from deblurzoo.models.loading import (
     Checkpoint,
@@ -60,12 +60,12 @@ def stored_task(checkpoint: Checkpoint) -> type[VideoRestorationModule]:
 
 def build_task(cfg: DictConfig, checkpoint: Checkpoint) -> VideoRestorationModule:
     """The task ``cfg.model`` configures, else the one stored in ``checkpoint`` under the eval
-    protocol ``cfg.eval``; its net rebuilt without weight files and given the checkpoint's
-    weights."""
+    protocol ``cfg.eval``; its net rebuilt without weight files, given the checkpoint's weights
+    and run as ``cfg.fast`` and ``cfg.compile`` say (:mod:`deblurzoo.fast`)."""
     if cfg.get("model"):
         task = cfg.model.copy()
         task.net = rebuild_config(OmegaConf.to_container(cfg.model.net, resolve=True))
-        model = hydra.utils.instantiate(task)
+        model = hydra.utils.instantiate(task, fast=cfg.fast, compile=cfg.compile)
     else:
         if checkpoint.config is None:
             raise CheckpointError(
@@ -74,7 +74,9 @@ def build_task(cfg: DictConfig, checkpoint: Checkpoint) -> VideoRestorationModul
             )
         net = rebuild_config(checkpoint.config)
         model = stored_task(checkpoint)(
-            **{**checkpoint.hyper_parameters, "net": net, "protocol": cfg.eval}
+            **{**checkpoint.hyper_parameters, "net": net, "protocol": cfg.eval},
+            fast=cfg.fast,
+            compile=cfg.compile,
         )
     load_weights(model.net, checkpoint, model.hparams.net["name"])
     return model
@@ -100,9 +102,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     ``cfg.published`` (a paper table), the score that table gives the model is reported beside
     ours."""
     ckpt_path = resolve_ckpt_path(cfg.ckpt_path, Path(cfg.paths.log_dir) / "train")
+    check_compile(cfg.fast, cfg.compile)
     model = build_task(cfg, read_checkpoint(ckpt_path))
-    if cfg.fast:  # Lightning's test loop runs under inference_mode already
-        model.net = fast_net(model.net, compile=cfg.compile)
     name = model.hparams.net["name"]
     context = {}
     if cfg.get("published"):

@@ -35,7 +35,7 @@ from deblurzoo.chunking import plan_chunks
 from deblurzoo.data.frames import write_frame
 from deblurzoo.ensemble import SelfEnsemble, check_temporal_reverse, transform_set
 from deblurzoo.errors import ConfigError
-from deblurzoo.fast import fast_net
+from deblurzoo.fast import check_compile
 from deblurzoo.models import VideoNet
 from deblurzoo.models.loading import CheckpointError, read_checkpoint, rebuild_net
 from deblurzoo.restoration import restore_frames
@@ -170,6 +170,7 @@ def deblur_video(
     restored or written. Returns what was written: ``frames`` (their count), ``fps``, ``size``
     (``(H, W)``) and the paths (``video``, ``side_by_side``, ``frames_dir``) of those written.
     """
+    check_compile(fast, compile)
     dev = select_device(device)
     dtype = autocast_dtype(precision, dev)
     given = {"video": output, "side_by_side": side_by_side, "frames_dir": frames_dir}
@@ -181,8 +182,6 @@ def deblur_video(
         stack.callback(frames.close)
         net, name = build_net(weights, model, self_ensemble, temporal_reverse)
         net = net.to(dev)
-        if fast and compile:
-            net = fast_net(net, compile=True)
         tiling = _tiling(tile, tile_overlap, tile_batch, net)
         first, last = net.border_frames  # refuse chunks the net cannot use, up front:
         padded = len(frames) + (first + last if pad_ends else 0)
@@ -196,7 +195,7 @@ def deblur_video(
         written: dict[str, Any] = {"frames": 0, "fps": rate, "size": frames.size, **outputs}
         restored = restore_frames(
             net, frames, chunk_len, chunk_overlap, lookahead=lookahead, tiling=tiling,
-            autocast=dtype, pad_ends=pad_ends, fast=fast,
+            autocast=dtype, pad_ends=pad_ends, fast=fast, compile=compile,
         )  # fmt: skip
         video = pair = None
         if "video" in outputs:

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from deblurzoo.chunking import plan_chunks
-from deblurzoo.fast import fast_net, no_grad
+from deblurzoo.fast import check_compile, fast_net, no_grad
 from deblurzoo.models import VideoNet, restore
 from deblurzoo.tiling import Tiling, restore_tiled
 
@@ -57,6 +57,7 @@ def restore_frames(
     autocast: torch.dtype | None = None,
     pad_ends: bool = False,
     fast: bool = True,
+    compile: bool = False,
 ) -> Iterator[tuple[int, Tensor]]:
     """Restore ``frames`` ``[T, 3, H, W]`` in overlapping chunks, yielding ``(index, restored
     frame)`` in order as soon as a chunk is done, so only one chunk is ever held by the net.
@@ -77,12 +78,15 @@ def restore_frames(
         fast: the inference fast path (:mod:`deblurzoo.fast`): ``net``'s weights are put in
             channels_last layout (in place) and the passes run under ``torch.inference_mode``;
             the frames are the eager ones to 1e-4.
+        compile: on the fast path, also compile ``net`` (in place, once: a later call reuses
+            the compiled code; :func:`deblurzoo.fast.fast_net`).
 
     The restored frames are float32 on the net's device (host memory with ``tiling``).
     """
     device = next(net.parameters()).device
+    check_compile(fast, compile)
     if fast:
-        fast_net(net, autocast=autocast)
+        fast_net(net, compile=compile, autocast=autocast)
     first, last = net.border_frames
     shift = 0
     if pad_ends and first + last:

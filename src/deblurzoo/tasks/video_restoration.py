@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from deblurzoo.ensemble import check_temporal_reverse, self_ensemble, transform_set
 from deblurzoo.errors import ConfigError
-from deblurzoo.fast import fast_net
+from deblurzoo.fast import check_compile, fast_net, precision_dtype
 from deblurzoo.losses import CharbonnierLoss
 from deblurzoo.metrics import VideoQualityMetric
 from deblurzoo.models import create_model
@@ -80,10 +80,10 @@ class VideoRestorationModule(LightningModule):
         reverse = metric_kwargs.pop("temporal_reverse", False)
         self.skip_frames = _skip_frames(metric_kwargs.pop("skip_frames", (0, 0)))
         self.net = create_model(**net)
+        check_compile(fast, compile, "model.")
         if fast:
             fast_net(self.net, compile)
-        elif compile:
-            raise ConfigError("model.compile=true needs model.fast=true (the fast path)")
+        self.fast = fast
         self.ensemble_size = len(ensemble)
         self.temporal_reverse = check_temporal_reverse(
             reverse, tuple(self.net.border_frames), "eval.temporal_reverse"
@@ -99,7 +99,11 @@ class VideoRestorationModule(LightningModule):
         """Tell the DataModule which frames at each end of a chunk are not scored (the border
         frames the net cannot restore, or the protocol's ``skip_frames`` where more), so
         evaluation chunks overlap enough and score only restored frames; refuse clips with
-        nothing to restore."""
+        nothing to restore. Under reduced precision every net takes the fast path's
+        channels_last layout (:func:`deblurzoo.fast.fast_net`)."""
+        dtype = precision_dtype(str(self.trainer.precision))
+        if self.fast and dtype is not None:
+            fast_net(self.net, autocast=dtype)
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is None:
             return
