@@ -79,6 +79,8 @@ def test_fast_path_worker_times_the_compiled_pass_too() -> None:
     cell = bench.measure_fast("strcnn", (16, 16), frames=2, repeats=1, compile=True)
     assert cell["compiled_ms"] > 0 and cell["first_compiled_s"] > cell["first_fast_s"]
     assert cell["max_diff"] <= 1e-4
+    part = bench.measure_fast("kernel_space:blur", (64, 64), frames=1, repeats=1, compile=True)
+    assert "compiled_ms" not in part  # a method: no command compiles it
 
 
 def test_cpu_fast_table_with_compile_has_the_compiled_columns(monkeypatch) -> None:
@@ -94,6 +96,9 @@ def test_cpu_fast_table_with_compile_has_the_compiled_columns(monkeypatch) -> No
     assert "| fast ms | compiled ms | compile s | floor |" in text
     row = "| `strcnn` | 16×16 | fp32 | 40.0 | 30.0 (0.75) | 20.0 (0.50) | 90.0 | 0.50 | 0.75 | 0.5 "
     assert row in text
+    for key in ("compiled_ms", "first_compiled_s"):  # the kernel-space encoder's halves
+        del cell[key]
+    assert "| 30.0 (0.75) | — | — | 0.50 |" in bench._fast_section(args)
 
 
 def test_peak_is_measured_for_both_precisions() -> None:
