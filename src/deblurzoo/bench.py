@@ -522,9 +522,10 @@ def _fast_section(args: SimpleNamespace) -> str:
         "channel 3×3 convolution on a 128×128 map, what these nets are mostly made of, runs at "
         f"{peak['fp32']:.0f} GMAC/s in fp32 and {peak['bf16']:.0f} under bf16 autocast on this "
         "machine (`measure_peak`). *Floor* is the eager pass's rate over that peak: the "
-        "fast/eager ratio a pass would reach if all its multiply-accumulates ran at the peak "
-        "and nothing else took time, so no fast path at that precision gets below it. On the "
-        "CPU a 720×1280 pass restores one frame; on "
+        "fast/eager ratio a pass would reach if all its multiply-accumulates ran at that rate "
+        "and nothing else took time. Convolutions of other shapes can run a little faster than "
+        "this yardstick, so a pass can end slightly below its floor, but no fast path at that "
+        "precision gets far below it. On the CPU a 720×1280 pass restores one frame; on "
         f"a GPU a pass restores {args.gpu_frames} frames, next to the runtime the paper "
         "reports (per frame of 100-frame 720×1280 videos on an RTX A5000).\n",
         "| model | size | precision | eager ms | fast ms |"
