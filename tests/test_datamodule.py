@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import hydra
 import pytest
+import torch
 
 from deblurzoo.data.sequence import DatasetError
 from deblurzoo.train import train
@@ -38,3 +39,13 @@ def test_clips_are_counted_per_device(tmp_path: Path, data_dir: Path) -> None:
     datamodule.trainer = SimpleNamespace(world_size=4)
     with pytest.raises(DatasetError, match=f"makes {CLIPS} clips, 4 per device on 4 devices"):
         datamodule.setup("fit")
+
+
+def test_batches_are_pinned_only_for_a_cuda_device(tmp_path: Path, data_dir: Path) -> None:
+    """``data.pin_memory=true`` (the default) pins nothing on a CPU-only machine, where torch
+    would only warn that it has no accelerator to pin for."""
+    cfg = compose_config("train", tmp_path, data_dir, ["data.pin_memory=true"])
+    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    assert datamodule.train_dataloader().pin_memory is torch.cuda.is_available()

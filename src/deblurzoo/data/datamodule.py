@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 from lightning import LightningDataModule
 from torch import Tensor
 from torch.utils.data import DataLoader
@@ -36,7 +37,8 @@ class VideoDataModule(LightningDataModule):
         augment: sequence-consistent training augmentation, or ``None``.
         batch_size: training clips per batch **per device**.
         eval_chunk_len, eval_chunk_overlap: temporal chunking of evaluation sequences.
-        num_workers, pin_memory: DataLoader settings for every split.
+        num_workers, pin_memory: DataLoader settings for every split; batches are pinned
+            only where a CUDA device is available.
         short_sequences: ``"skip"`` or ``"error"`` for sequences shorter than ``clip_len``.
         blur_transfer: applied to every training batch on its device (after the transfer,
             never to validation or test batches): a callable taking and returning the batch,
@@ -140,7 +142,7 @@ class VideoDataModule(LightningDataModule):
             shuffle=train,
             drop_last=train,
             num_workers=self.num_workers,
-            pin_memory=self.pin_memory,
+            pin_memory=self.pin_memory and torch.cuda.is_available(),
             persistent_workers=self.num_workers > 0,
         )
 
