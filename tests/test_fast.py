@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lightning as L
 import pytest
 import torch
 from omegaconf import OmegaConf
@@ -128,16 +129,11 @@ def test_precision_dtype_reads_lightnings_precision(precision, dtype) -> None:
 def test_training_under_bf16_puts_every_net_in_channels_last() -> None:
     """RDBN keeps its layout in float32; under ``trainer.precision=bf16-mixed`` it takes
     channels_last like every net (:func:`deblurzoo.fast.fast_net`)."""
-    import lightning as L
-
-    def conv_weight(task):
-        return next(p for p in task.net.parameters() if p.ndim == 4)
-
     for precision, channels_last in (("32-true", False), ("bf16-mixed", True)):
         task = VideoRestorationModule({"name": "rdbn", **TINY["rdbn"]})
         task.trainer = L.Trainer(precision=precision, logger=False, enable_progress_bar=False)
         task.setup("fit")
-        weight = conv_weight(task)
+        weight = next(p for p in task.net.parameters() if p.ndim == 4)
         assert weight.is_contiguous(memory_format=torch.channels_last) is channels_last
 
 
