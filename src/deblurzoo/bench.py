@@ -231,9 +231,9 @@ def measure_fast(
         reference = run(eager).float()  # eager fp32: warm-up, the outputs' reference, the MACs
     dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
     fast = fast_net(copy.deepcopy(eager), autocast=dtype)
-    # torch.compile wraps a module's calls; the encoder's halves are methods, compiled by no command
-    compile = compile and not part
-    compiled = fast_net(copy.deepcopy(eager), compile=True, autocast=dtype) if compile else None
+    compiled = None  # torch.compile wraps a module's calls, not the encoder's halves (methods)
+    if compile and not part:
+        compiled = fast_net(copy.deepcopy(eager), compile=True, autocast=dtype)
 
     def timed(net, fast_path: bool, dtype: torch.dtype | None) -> tuple[float, Tensor]:
         if device.type == "cuda":
