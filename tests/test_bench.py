@@ -12,6 +12,7 @@ import torch
 
 from deblurzoo import bench, commands
 from tests.conftest import TINY_DATA, TINY_MODEL
+from tests.test_kernel_space import TINY as TINY_KERNEL_SPACE
 
 
 def test_benchmark_measures_memory_and_time() -> None:
@@ -199,3 +200,20 @@ def test_gpu_fast_table_has_frames_per_second_memory_and_the_papers_runtime(monk
         "| `memdeblur` | 720×1280 | bf16 | 40.0 | 20.0 (0.50) | 0.01 | 0.25 | 3.0 | 1.0e-06 | 60.0 "
     )
     assert row + "| 50 / 100 | 50.0 | 900 / 800 | 0.191 s/frame (Table 3) |" in text
+
+
+def test_deblur_worker_times_both_loops_from_the_same_start() -> None:
+    config = {"image_channels": 8, "image_skip_channels": 4, "kernel_channels": 4}
+    cell = bench.measure_deblur((32, 32), iters=2, repeats=1, net_kwargs=TINY_KERNEL_SPACE,
+                                config=config)  # fmt: skip
+    assert cell["eager_s"] > 0 and cell["fast_s"] > 0
+    assert cell["first_steps_rel_diff"] < 1e-5  # the same objective and first step
+
+
+def test_deblur_table(monkeypatch) -> None:
+    cell = {"eager_s": 3.0, "fast_s": 2.4, "first_steps_rel_diff": 2e-7}
+    monkeypatch.setattr(bench, "_run_worker", lambda kind, **job: cell)
+    args = SimpleNamespace(size=[256, 256], deblur_iters=5, repeats=3)
+    text = bench._deblur_section(args)
+    assert "| 256×256 | 3.00 | 2.40 (0.80) | 2.0e-07 |" in text
+    assert "5000 iterations per frame take 3.3 h on the fast path" in text

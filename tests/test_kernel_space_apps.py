@@ -3,6 +3,7 @@ augmentation of video training, and deblurring by optimisation with warm starts.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -157,6 +158,23 @@ def test_deblurring_loop_decreases_its_objective(frozen_net) -> None:
     assert min(loss[-3:]) < loss[0]
     assert result.image.shape == blurry.shape and len(result.history["psnr"]) == 8
     assert loss[result.best_step] == min(loss)  # the returned iterate is the best one
+
+
+def test_the_fast_path_takes_the_eager_loops_first_steps(frozen_net) -> None:
+    """``fast`` (channels_last B and priors, fused Adam) changes layouts and kernels, not the
+    function: the first iterate's objective, and the next one's after an Adam step from its
+    gradients, are the eager loop's to float rounding. Later iterates drift apart (see
+    ``DeblurConfig.fast``), so only the first two are compared."""
+    blurry = torch.rand(3, 100, 120)
+    losses = {}
+    for fast in (False, True):
+        net = copy.deepcopy(frozen_net)
+        config = replace(TINY_DEBLUR, warmup_iters=0, fast=fast)
+        result = deblur_frame(net, blurry, config, num_iters=2, progress=False)
+        losses[fast] = result.history["loss"]
+        conv = net.operator.post[-1]
+        assert conv.weight.is_contiguous(memory_format=torch.channels_last) == fast
+    torch.testing.assert_close(losses[True], losses[False], rtol=1e-5, atol=0)
 
 
 def test_warm_start_reuses_the_previous_frames_priors(frozen_net) -> None:

@@ -43,6 +43,7 @@ from rich.progress import Progress
 from torch import Tensor
 
 from deblurzoo.errors import ConfigError, PathNotFoundError
+from deblurzoo.fast import fast_net
 from deblurzoo.kernel_space.checkpoint import frame_psnr
 from deblurzoo.kernel_space.objective import DeblurObjective
 from deblurzoo.kernel_space.progress import progress_bar
@@ -72,6 +73,13 @@ class DeblurConfig:
         kernel_channels, kernel_blocks: D_k's noise maps and width (64) and ResBlocks (4, as the
             extractor; the code's 6).
         seed: seeds the priors' initial weights and noise inputs.
+        fast: the fast path (:mod:`deblurzoo.fast`): B and both priors in channels_last layout,
+            and Adam's fused step (one pass over a prior's parameters) for its per-tensor loop:
+            the same objective and steps to float rounding (``tests/test_kernel_space_apps.py``)
+            in less time per iteration (``deblurzoo-bench sections=[deblur]``). Over a run the
+            iterates drift apart, as they do between thread counts: Adam's early steps are
+            close to ``lr · sign(g)``, which rounding flips where a gradient is near zero.
+            ``False``: the eager layout and step.
     """
 
     num_iters: int = 5000
@@ -91,6 +99,7 @@ class DeblurConfig:
     kernel_channels: int = 64
     kernel_blocks: int = 4
     seed: int = 0
+    fast: bool = True
 
     def __post_init__(self) -> None:
         for name in ("num_iters", "warmup_iters", "warm_iters"):
@@ -186,10 +195,15 @@ def _priors(
     return image_dip, kernel_dip, image_noise, kernel_noise
 
 
-def _fit(module, noise, target, iters, lr, bar: Progress, label: str) -> int:
+def _adam(module: torch.nn.Module, lr: float, fast: bool) -> torch.optim.Adam:
+    """Adam on ``module``'s parameters; on the fast path its fused step."""
+    return torch.optim.Adam(module.parameters(), lr=lr, fused=fast or None)
+
+
+def _fit(module, noise, target, iters, lr, fast: bool, bar: Progress, label: str) -> int:
     """Warm-up: fit ``module(noise)`` to ``target`` (MSE) for ``iters`` Adam steps; returns the
     steps run (``KeyboardInterrupt`` propagates to the caller)."""
-    optimizer = torch.optim.Adam(module.parameters(), lr=lr)
+    optimizer = _adam(module, lr, fast)
     task = bar.add_task(label, total=iters, status="")
     for _ in range(iters):
         loss = F.mse_loss(module(noise), target)
@@ -259,6 +273,9 @@ def _deblur(
         t.to(device) for t in _priors(model, config, tuple(padded.shape[-2:]), init)
     )
     objective = DeblurObjective(config.schedule, config.vgg_weights).to(device)
+    if config.fast:
+        for net in (model, image_dip, kernel_dip, objective):
+            fast_net(net)
     result = DeblurResult(
         image=blurry.clone(),
         kernel=torch.zeros(0),
@@ -270,13 +287,14 @@ def _deblur(
     try:
         if init is None and config.warmup_iters:
             result.warmup_iterations += _fit(
-                image_dip, image_noise, padded, config.warmup_iters, config.image_lr, bar,
-                "warm-up: image prior → y",
+                image_dip, image_noise, padded, config.warmup_iters, config.image_lr, config.fast,
+                bar, "warm-up: image prior → y",
             )  # fmt: skip
             if warmup_kernel is not None:
                 result.warmup_iterations += _fit(
                     kernel_dip, kernel_noise, warmup_kernel[None].to(device),
-                    config.warmup_iters, config.kernel_lr, bar, "warm-up: kernel prior → k₀",
+                    config.warmup_iters, config.kernel_lr, config.fast, bar,
+                    "warm-up: kernel prior → k₀",
                 )  # fmt: skip
         _optimise(model, objective, config, num_iters, target, sharp, bar, result,
                   image_dip, kernel_dip, image_noise, kernel_noise)  # fmt: skip
@@ -306,8 +324,8 @@ def _optimise(
     height, width = target.shape[-2:]
     step_size = max(1, math.ceil(num_iters / 5))
     optimizers = [
-        torch.optim.Adam(image_dip.parameters(), lr=config.image_lr),
-        torch.optim.Adam(kernel_dip.parameters(), lr=config.kernel_lr),
+        _adam(image_dip, config.image_lr, config.fast),
+        _adam(kernel_dip, config.kernel_lr, config.fast),
     ]
     schedulers = [
         torch.optim.lr_scheduler.StepLR(opt, step_size, config.lr_gamma) for opt in optimizers
