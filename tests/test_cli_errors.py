@@ -123,7 +123,7 @@ def test_a_bad_self_ensemble_size_is_one_line(tmp_path, run_command, monkeypatch
         )  # fmt: skip
     assert exit_.value.code == 1
     error = capsys.readouterr().err
-    assert error.startswith("deblurzoo.infer: error: ") and "self_ensemble=3 is not a" in error
+    assert error.startswith("deblurzoo.infer: error: eval.self_ensemble=3 is not a")
     assert len(error.splitlines()) == 1
 
 

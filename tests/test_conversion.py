@@ -145,6 +145,8 @@ def test_pickled_objects_are_refused_unless_trusted(toy_family, tmp_path) -> Non
     assert not out.exists()
     with pytest.raises(ValueError, match="--trust argparse.Nope: no such object"):
         convert(source, out, trust=["argparse.Nope"])
+    with pytest.raises(ValueError, match="--trust Namespace: name an object as module.qualname"):
+        convert(source, out, trust=["Namespace"])
     convert(source, out, trust=["argparse.Namespace"])
     _same_output(deblurzoo.load_model(out), toy_family)
 

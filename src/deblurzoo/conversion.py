@@ -46,6 +46,9 @@ def _trusted(names: Iterable[str]) -> list[Any]:
     objects = []
     for name in names:
         module, _, qualname = name.rpartition(".")
+        if not module or not qualname:
+            raise ConfigError(f"--trust {name}: name an object as module.qualname, e.g. "
+                              "argparse.Namespace")  # fmt: skip
         try:
             found: Any = importlib.import_module(module)
             for part in qualname.split("."):

@@ -240,6 +240,7 @@ def infer(cfg: DictConfig) -> dict[str, Any]:
     video = out / f"{name}_restored.{cfg.video}" if cfg.video is not None else None
     pair = out / f"{name}_side_by_side.{cfg.video}" if video and cfg.side_by_side else None
     model = OmegaConf.to_container(cfg.model.net, resolve=True) if cfg.get("model") else None
+    transform_set(cfg.eval.self_ensemble, "eval.self_ensemble")  # named as on the command line
     return deblur_video(
         cfg.input,
         resolve_ckpt_path(cfg.ckpt_path, Path(cfg.paths.log_dir) / "train"),
