@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 
 from deblurzoo.errors import ConfigError
+from deblurzoo.fast import fast_net
 from deblurzoo.kernel_space.checkpoint import load_kernel_space
 
 
@@ -37,14 +38,24 @@ class BlurTransferAugment:
             before training starts).
         p: probability that a clip gets transferred blur.
         generator: random draws (clip choice, batch shift); ``None`` uses the global RNG.
+        fast: run the kernel-space model on the fast path's channels_last weights
+            (:func:`deblurzoo.fast.fast_net`; its encoder and blur operator take 0.71–0.82 of
+            the eager time in ``docs/benchmarks.md``), the same blur to float rounding;
+            ``False``: eager.
     """
 
     def __init__(
-        self, checkpoint: str | Path, p: float = 0.5, generator: torch.Generator | None = None
+        self,
+        checkpoint: str | Path,
+        p: float = 0.5,
+        generator: torch.Generator | None = None,
+        fast: bool = True,
     ) -> None:
         if not 0 <= p <= 1:
             raise ConfigError(f"data.blur_transfer.p must be in [0, 1], got {p}")
         self.model = load_kernel_space(checkpoint)
+        if fast:
+            fast_net(self.model)
         self.p, self.generator = p, generator
 
     @torch.no_grad()
