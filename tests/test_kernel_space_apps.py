@@ -14,7 +14,8 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from deblurzoo import commands
-from deblurzoo.data.frames import write_frame
+from deblurzoo.data.frames import read_frame, write_frame
+from deblurzoo.fast import fast_net
 from deblurzoo.kernel_space import (
     BlurTransferAugment,
     DeblurConfig,
@@ -22,6 +23,7 @@ from deblurzoo.kernel_space import (
     deblur_frame,
     deblur_video,
     kernel_norm,
+    transfer,
     transfer_blur,
 )
 from deblurzoo.kernel_space.warm_start import WarmStartComparison
@@ -66,14 +68,22 @@ def test_blur_transfer_cli_writes_the_targets(
     for name, frame in frames.items():
         write_frame(tmp_path / ("targets" if name.startswith("t") else "") / f"{name}.png", frame)
     monkeypatch.chdir(tmp_path)  # relative paths; nothing but the output is written
+    fast_nets = []
+    monkeypatch.setattr(transfer, "fast_net", lambda net: fast_nets.append(net) or fast_net(net))
     args = [f"ckpt_path={checkpoint}", "source_sharp=src_sharp.png", "source_blurry=src_blur.png",
             "target=targets", "crop=[32,32]"]  # fmt: skip
     run_command(commands.blur_transfer, *args, "output=out")
+    assert len(fast_nets) == 1  # on the fast path by default
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["t0.png", "t1.png"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "out", "src_blur.png", "src_sharp.png", "targets"
     ]  # fmt: skip
     assert "encoding fidelity: PSNR of B(x, E(x, y)) vs y =" in capsys.readouterr().out
+    run_command(commands.blur_transfer, *args, "output=eager", "fast=false")
+    assert len(fast_nets) == 1
+    for name in ("t0.png", "t1.png"):  # the fast path's frames, to 8-bit rounding
+        fast, eager = (read_frame(tmp_path / folder / name) for folder in ("out", "eager"))
+        assert (fast - eager).abs().max() <= 1 / 255 + 1e-6
     with pytest.raises(ValueError, match="holds target frames"):
         run_command(commands.blur_transfer, *args, "output=targets")
 

@@ -25,6 +25,7 @@ from torch import Tensor
 from deblurzoo.data.frames import read_frame, write_frame
 from deblurzoo.data.layouts.base import list_frames
 from deblurzoo.errors import ConfigError, PathNotFoundError
+from deblurzoo.fast import fast_net
 from deblurzoo.infer import select_device
 from deblurzoo.kernel_space.checkpoint import frame_psnr, load_kernel_space
 from deblurzoo.kernel_space.progress import progress_bar
@@ -125,6 +126,8 @@ def main(cfg: DictConfig) -> None:
     crop = tuple(cfg.crop) if cfg.crop else None
     device = select_device(cfg.device)
     model = load_kernel_space(cfg.ckpt_path, device)
+    if cfg.fast:
+        fast_net(model)
     source = [centre_crop(read_frame(p), crop, str(p)).to(device) for p in sources]
     kernel, fidelity = encode_source(model, *source)
     print(f"encoding fidelity: PSNR of B(x, E(x, y)) vs y = {fidelity:.2f} dB")
