@@ -73,14 +73,15 @@ class DeblurConfig:
         kernel_channels, kernel_blocks: D_k's noise maps and width (64) and ResBlocks (4, as the
             extractor; the code's 6).
         seed: seeds the priors' initial weights and noise inputs.
-        fast: the fast path (:mod:`deblurzoo.fast`): B and both priors in channels_last layout,
-            and Adam's fused step (one pass over a prior's parameters) for its per-tensor loop,
-            in less time per iteration (``deblurzoo-bench sections=[deblur]``). It starts from
-            the eager loop's objective to float rounding, but Adam amplifies rounding: its
-            early steps are close to ``lr · sign(g)``, which flips where a gradient is near
-            zero. The objective after the first step differs by about 1e-5 (relative), and
-            over a run the iterates drift apart, as they do between thread counts
-            (``tests/test_kernel_space_apps.py``). ``False``: the eager layout and step.
+        fast: the fast path (:mod:`deblurzoo.fast`): B, both priors and the perceptual term's
+            VGG in channels_last layout, and Adam's fused step (one pass over a prior's
+            parameters) for its per-tensor loop, in less time per iteration
+            (``deblurzoo-bench sections=[deblur]``). It starts from the eager loop's objective
+            to float rounding, but Adam amplifies rounding: its early steps are close to
+            ``lr · sign(g)``, which flips where a gradient is near zero. The objective after
+            the first step differs by about 1e-5 (relative), and over a run the iterates drift
+            apart, as they do between thread counts (``tests/test_kernel_space_apps.py``).
+            ``False``: the eager layout and step.
     """
 
     num_iters: int = 5000
@@ -198,7 +199,7 @@ def _priors(
 
 def _adam(module: torch.nn.Module, lr: float, fast: bool) -> torch.optim.Adam:
     """Adam on ``module``'s parameters; on the fast path its fused step."""
-    return torch.optim.Adam(module.parameters(), lr=lr, fused=fast or None)
+    return torch.optim.Adam(module.parameters(), lr=lr, fused=True if fast else None)
 
 
 def _fit(module, noise, target, iters, lr, fast: bool, bar: Progress, label: str) -> int:
