@@ -3,6 +3,8 @@ registered video net, and the commands take ``fast=false`` to turn it off."""
 
 from __future__ import annotations
 
+import importlib
+import os
 from pathlib import Path
 
 import lightning as L
@@ -10,6 +12,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from deblurzoo import commands
 from deblurzoo.ensemble import SelfEnsemble
 from deblurzoo.errors import ConfigError
 from deblurzoo.eval import build_task
@@ -174,3 +177,27 @@ def test_eval_runs_the_stored_task_as_its_fast_switch_says(fast: bool) -> None:
     task = build_task(OmegaConf.create({"fast": fast, "compile": False, "eval": {}}), checkpoint)
     weight = next(p for p in task.net.parameters() if p.ndim == 4)
     assert weight.is_contiguous(memory_format=torch.channels_last) is fast
+
+
+@pytest.mark.parametrize(("command", "module"), [
+    ("train", "deblurzoo.train"), ("evaluate", "deblurzoo.eval"), ("infer", "deblurzoo.infer")
+])  # fmt: skip
+def test_compiled_code_is_cached_in_the_users_cache_between_runs(
+    command: str, module: str, run_command, monkeypatch, tmp_path: Path
+) -> None:
+    """The commands that can compile point inductor's cache at ~/.cache/deblurzoo (which
+    outlives the run and /tmp) while their job runs, unless TORCHINDUCTOR_CACHE_DIR is set."""
+    seen = []
+    monkeypatch.setattr(
+        importlib.import_module(module), "main",
+        lambda cfg: seen.append(os.environ.get("TORCHINDUCTOR_CACHE_DIR")),
+    )  # fmt: skip
+    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    overrides = [f"paths.log_dir={tmp_path / 'logs'}"]  # the stubbed jobs need nothing else
+    run_command(getattr(commands, command), *overrides)
+    assert seen == [f"{tmp_path}/.cache/deblurzoo/torchinductor"]
+    assert "TORCHINDUCTOR_CACHE_DIR" not in os.environ  # set for the job only
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "mine"))
+    run_command(getattr(commands, command), *overrides)
+    assert seen[1] == str(tmp_path / "mine")

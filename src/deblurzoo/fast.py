@@ -18,9 +18,12 @@ the fast path's time in fp32 and 18–70 % under bf16 (more at 720×1280 than at
 first pass compiles for seconds to minutes, and longer the longer the clip, because a
 recurrent net's loop over frames is unrolled (one compilation per clip shape). The bench
 measures both (``deblurzoo-bench compile=true``: the *compiled* and *compile s* columns, from
-an empty cache). Compiled code is cached on disk by inductor (``TORCHINDUCTOR_CACHE_DIR``, by
-default under the system's temporary folder), so a later run of the same net and clip shape
-compiles in a fraction of that time.
+an empty cache). Inductor caches compiled code on disk, so a later run of the same net and clip
+shape compiles in a fraction of that time. The commands (``deblurzoo-train``, ``-eval``,
+``-infer``) keep that cache in ``~/.cache/deblurzoo/torchinductor``, which outlives the run and
+reboots and serves every node of a cluster whose home is shared (``conf/hydra/default.yaml``;
+``TORCHINDUCTOR_CACHE_DIR``, when set, wins); in Python it is inductor's default, under the
+system's temporary folder.
 
 Outputs stay the eager float32 outputs: within 1e-4 for every registered model
 (``tests/test_fast.py``). Training takes the same path (``model.fast``, the default, and
