@@ -111,7 +111,16 @@ def test_user_errors_are_reported_also_from_a_configs_target(monkeypatch, capsys
         _wrapped()
 
 
-def test_a_bad_self_ensemble_size_is_one_line(tmp_path, run_command, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("eval.self_ensemble=3", "eval.self_ensemble=3 is not a"),
+        ("eval.temporal_reverse=3", "eval.temporal_reverse=3 must be true or false"),
+    ],
+)
+def test_a_bad_ensemble_option_is_one_line_naming_its_key(
+    override, message, tmp_path, run_command, monkeypatch, capsys
+):
     net = {"name": "ifirnn_c1h1", "channels": [4, 8, 12], "hidden": 4, "num_resblocks": 1}
     weights = save_weights(tmp_path / "net.safetensors", create_model(**net).state_dict(), net)
     write_frame(tmp_path / "frames" / "a.png", torch.rand(3, 16, 16))
@@ -119,11 +128,11 @@ def test_a_bad_self_ensemble_size_is_one_line(tmp_path, run_command, monkeypatch
     with pytest.raises(SystemExit) as exit_:
         run_command(
             commands.infer, f"input={tmp_path / 'frames'}", f"ckpt_path={weights}",
-            f"output_dir={tmp_path / 'out'}", "eval.self_ensemble=3",
+            f"output_dir={tmp_path / 'out'}", override,
         )  # fmt: skip
     assert exit_.value.code == 1
     error = capsys.readouterr().err
-    assert error.startswith("deblurzoo.infer: error: eval.self_ensemble=3 is not a")
+    assert error.startswith(f"deblurzoo.infer: error: {message}")
     assert len(error.splitlines()) == 1
 
 

@@ -88,12 +88,14 @@ def build_net(
     model: str | Mapping[str, Any] | None = None,
     self_ensemble: int = 1,
     temporal_reverse: bool = False,
+    *,
+    ensemble_prefix: str = "",
 ) -> tuple[VideoNet, str]:
     """The net of the checkpoint or weights file ``weights`` and its registered name: rebuilt
     from the model config stored in the file or from ``model`` (a registered name, with its
     default options, or a config ``{"name": ..., **options}``), with the file's weights;
     wrapped in a self-ensemble of ``self_ensemble`` transforms (and ``temporal_reverse``) when
-    that is on."""
+    that is on. Errors name those two options as ``ensemble_prefix`` + name."""
     checkpoint = read_checkpoint(weights)
     config = {"name": model} if isinstance(model, str) else model
     net = rebuild_net(checkpoint, config)
@@ -103,8 +105,10 @@ def build_net(
             f"{checkpoint.path}: {type(net).__name__} is not a video net (forward(blur) on clips "
             "[B, T, 3, H, W]); deblurzoo-infer restores videos with video nets only"
         )
-    size = transform_set(self_ensemble)
-    reverse = check_temporal_reverse(temporal_reverse, tuple(net.border_frames))
+    size = transform_set(self_ensemble, f"{ensemble_prefix}self_ensemble")
+    reverse = check_temporal_reverse(
+        temporal_reverse, tuple(net.border_frames), f"{ensemble_prefix}temporal_reverse"
+    )
     return (SelfEnsemble(net, len(size), reverse) if len(size) > 1 or reverse else net), name
 
 
@@ -152,6 +156,7 @@ def deblur_video(
     compile: bool = False,
     self_ensemble: int = 1,
     temporal_reverse: bool = False,
+    ensemble_prefix: str = "",
     progress: bool = True,
 ) -> dict[str, Any]:
     """Restore the video file or frame folder ``source`` with the net of ``weights`` (a
@@ -163,9 +168,10 @@ def deblur_video(
 
     This is what ``deblurzoo-infer`` runs, with the same defaults (``conf/infer.yaml``, whose
     comments explain each option; ``self_ensemble`` and ``temporal_reverse`` are its
-    ``eval.*``). Optionally also ``side_by_side``, a video of the input beside the restored
-    frames, each half labelled, and ``frames_dir``, the restored frames as PNG (named as the
-    frames of a folder, else ``000000.png`` on). ``fps`` defaults to the input's (30 for a frame
+    ``eval.*``, and it passes ``ensemble_prefix="eval."`` so that errors name them so).
+    Optionally also ``side_by_side``, a video of the input beside the restored frames, each half
+    labelled, and ``frames_dir``, the restored frames as PNG (named as the frames of a folder,
+    else ``000000.png`` on). ``fps`` defaults to the input's (30 for a frame
     folder). Every input is checked (options, input, weights, tiles, chunks) before anything is
     restored or written. Returns what was written: ``frames`` (their count), ``fps``, ``size``
     (``(H, W)``) and the paths (``video``, ``side_by_side``, ``frames_dir``) of those written.
@@ -180,7 +186,9 @@ def deblur_video(
     frames = open_frames(source)
     with ExitStack() as stack:
         stack.callback(frames.close)
-        net, name = build_net(weights, model, self_ensemble, temporal_reverse)
+        net, name = build_net(
+            weights, model, self_ensemble, temporal_reverse, ensemble_prefix=ensemble_prefix
+        )
         net = net.to(dev)
         tiling = _tiling(tile, tile_overlap, tile_batch, net)
         first, last = net.border_frames  # refuse chunks the net cannot use, up front:
@@ -240,7 +248,6 @@ def infer(cfg: DictConfig) -> dict[str, Any]:
     video = out / f"{name}_restored.{cfg.video}" if cfg.video is not None else None
     pair = out / f"{name}_side_by_side.{cfg.video}" if video and cfg.side_by_side else None
     model = OmegaConf.to_container(cfg.model.net, resolve=True) if cfg.get("model") else None
-    transform_set(cfg.eval.self_ensemble, "eval.self_ensemble")  # named as on the command line
     return deblur_video(
         cfg.input,
         resolve_ckpt_path(cfg.ckpt_path, Path(cfg.paths.log_dir) / "train"),
@@ -250,6 +257,7 @@ def infer(cfg: DictConfig) -> dict[str, Any]:
         model=model,
         self_ensemble=cfg.eval.self_ensemble,
         temporal_reverse=cfg.eval.temporal_reverse,
+        ensemble_prefix="eval.",
         **{key: cfg[key] for key in OPTIONS},
     )
 
