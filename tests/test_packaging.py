@@ -30,8 +30,9 @@ def _run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel built from a copy of the sources (a build writes into the tree it builds)."""
+def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The wheel built from a copy of the sources (a build writes into the tree it builds) and
+    the build's log (``pip -v``: with setuptools' warnings)."""
     pytest.importorskip("setuptools")  # `make install` installs it (the dev extra)
     tree = tmp_path_factory.mktemp("sources")
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
@@ -42,11 +43,25 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         else:
             shutil.copy2(source, tree / name)
     dist = tree / "dist"
-    _run(
-        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-        "--wheel-dir", dist, ".", cwd=tree,
+    log = _run(
+        sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation",
+        "--no-index", "--wheel-dir", dist, ".", cwd=tree,
     )  # fmt: skip
-    return next(dist.glob("deblurzoo-*.whl"))
+    return next(dist.glob("deblurzoo-*.whl")), log.stdout + log.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(build: tuple[Path, str]) -> Path:
+    return build[0]
+
+
+def test_the_build_uses_no_deprecated_setuptools_config(build: tuple[Path, str]) -> None:
+    """Deprecations become errors on setuptools' date (``project.license`` as a table: 2027-02-18);
+    the licence is an SPDX expression (PEP 639) in the wheel's metadata."""
+    wheel, log = build
+    assert "SetuptoolsDeprecationWarning" not in log, log
+    metadata = zipfile.ZipFile(wheel).read("deblurzoo-0.1.0.dist-info/METADATA").decode()
+    assert "License-Expression: MIT" in metadata.splitlines()
 
 
 def test_the_wheel_holds_every_config(wheel: Path) -> None:
