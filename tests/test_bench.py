@@ -206,14 +206,16 @@ def test_deblur_worker_times_both_loops_from_the_same_start() -> None:
     config = {"image_channels": 8, "image_skip_channels": 4, "kernel_channels": 4}
     cell = bench.measure_deblur((32, 32), iters=2, repeats=1, net_kwargs=TINY_KERNEL_SPACE,
                                 config=config)  # fmt: skip
-    assert cell["eager_s"] > 0 and cell["fast_s"] > 0
+    assert cell["eager_s"] > 0 and cell["fast_s"] > 0 and cell["bf16_s"] > 0
     assert cell["first_steps_rel_diff"] < 1e-5  # the same objective and first step
+    assert 0 < cell["bf16_first_rel_diff"] < 1e-2  # another arithmetic, about the same start
 
 
 def test_deblur_table(monkeypatch) -> None:
-    cell = {"eager_s": 3.0, "fast_s": 2.4, "first_steps_rel_diff": 2e-7}
+    cell = {"eager_s": 3.0, "fast_s": 2.4, "bf16_s": 1.5, "first_steps_rel_diff": 2e-7,
+            "bf16_first_rel_diff": 3e-4}  # fmt: skip
     monkeypatch.setattr(bench, "_run_worker", lambda kind, **job: cell)
     args = SimpleNamespace(size=[256, 256], deblur_iters=5, repeats=3)
     text = bench._deblur_section(args)
-    assert "| 256×256 | 3.00 | 2.40 (0.80) | 2.0e-07 |" in text
-    assert "5000 iterations per frame take 3.3 h on the fast path" in text
+    assert "| 256×256 | 3.00 | 2.40 (0.80) | 1.50 (0.50) | 2.0e-07 / 3.0e-04 |" in text
+    assert "5000 iterations per frame take 3.3 h on the fast path here, 2.1 h with" in text

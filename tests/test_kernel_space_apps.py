@@ -15,6 +15,7 @@ from hydra import compose, initialize_config_dir
 
 from deblurzoo import commands
 from deblurzoo.data.frames import read_frame, write_frame
+from deblurzoo.errors import ConfigError
 from deblurzoo.fast import fast_net
 from deblurzoo.kernel_space import (
     BlurTransferAugment,
@@ -26,6 +27,7 @@ from deblurzoo.kernel_space import (
     transfer,
     transfer_blur,
 )
+from deblurzoo.kernel_space import deblur as deblur_module
 from deblurzoo.kernel_space.warm_start import WarmStartComparison
 from deblurzoo.models.kernel_space import KernelSpace
 from deblurzoo.train import train
@@ -198,6 +200,46 @@ def test_the_fast_path_takes_the_eager_loops_first_steps(frozen_net) -> None:
         conv = net.operator.post[-1]
         assert conv.weight.is_contiguous(memory_format=torch.channels_last) == fast
     torch.testing.assert_close(losses[True], losses[False], rtol=1e-5, atol=0)
+
+
+def test_bf16_runs_the_image_prior_alone_in_bf16(frozen_net, monkeypatch) -> None:
+    """``precision="bf16"``: D_x's convolutions compute in bf16 (warm-up and main loop), B's and
+    D_k's in fp32, and the loop still descends from about the fp32 loop's first objective."""
+    dtypes: dict[str, set[torch.dtype]] = {"image": set(), "kernel": set(), "blur": set()}
+    original = torch.nn.Conv2d.forward
+
+    def recording(conv, x):
+        out = original(conv, x)
+        owner = next(name for name, ids in owners.items() if id(conv) in ids)
+        dtypes[owner].add(out.dtype)
+        return out
+
+    owners = {"blur": {id(m) for m in frozen_net.modules()}}
+    priors = deblur_module._priors
+
+    def recorded_priors(*args, **kwargs):
+        image_dip, kernel_dip, *noise = priors(*args, **kwargs)
+        owners["image"] = {id(m) for m in image_dip.modules()}
+        owners["kernel"] = {id(m) for m in kernel_dip.modules()}
+        return image_dip, kernel_dip, *noise
+
+    blurry = torch.rand(3, 100, 120)
+    reference = deblur_frame(frozen_net, blurry, replace(TINY_DEBLUR, warmup_iters=0),
+                             num_iters=1, progress=False)  # fmt: skip
+    monkeypatch.setattr(deblur_module, "_priors", recorded_priors)
+    monkeypatch.setattr(torch.nn.Conv2d, "forward", recording)
+    config = replace(TINY_DEBLUR, precision="bf16")
+    result = deblur_frame(frozen_net, blurry, config, progress=False)
+    assert dtypes == {"image": {torch.bfloat16}, "kernel": {torch.float32},
+                      "blur": {torch.float32}}  # fmt: skip
+    assert result.image.dtype == torch.float32
+    loss = result.history["loss"]
+    assert min(loss[-3:]) < loss[0]
+    cold = deblur_frame(frozen_net, blurry, replace(config, warmup_iters=0), num_iters=1,
+                        progress=False)  # fmt: skip
+    assert cold.history["loss"][0] == pytest.approx(reference.history["loss"][0], rel=1e-2)
+    with pytest.raises(ConfigError, match="precision must be one of \\('fp32', 'bf16'\\)"):
+        DeblurConfig(precision="fp16")
 
 
 def test_warm_start_reuses_the_previous_frames_priors(frozen_net) -> None:

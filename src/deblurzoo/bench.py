@@ -30,8 +30,9 @@ never leak into the next cell). The options are ``conf/bench.yaml``'s; the secti
 * ``data`` — clips/s the training DataLoader delivers with 0, 1 and 2 workers, against the
   clips/s the training step consumes.
 * ``deblur`` (not in the default) — seconds per iteration of the kernel-space deblurring by
-  optimisation at ``size``, eager against the fast path (``DeblurConfig.fast``), over
-  ``deblur_iters`` iterations per run.
+  optimisation at ``size``, eager against the fast path (``DeblurConfig.fast``) and the fast
+  path with the image prior in bf16 (``DeblurConfig.precision``), over ``deblur_iters``
+  iterations per run.
 
     deblurzoo-bench write=docs/benchmarks.md             # the quick default (make bench)
     deblurzoo-bench full=true write=docs/benchmarks.md   # every recurrent model
@@ -374,31 +375,37 @@ def measure_deblur(
     """Seconds per iteration of deblurring by optimisation
     (:func:`deblurzoo.kernel_space.deblur_frame`: a cold start of ``iters`` iterations without
     warm-up, building the priors included) of a random frame by a kernel-space model with random
-    weights, eager (``fast=False``) against the fast path, the runs alternating in this process
-    after one warm-up run each (medians of ``repeats``); and the largest relative difference
-    between their objectives over the first two iterates. ``config``: other
-    :class:`~deblurzoo.kernel_space.DeblurConfig` fields."""
+    weights: eager (``fast=False``), the fast path, and the fast path with the image prior in
+    bf16 (``precision="bf16"``), the runs alternating in this process after one warm-up run each
+    (medians of ``repeats``); and the largest relative difference between the eager and fast
+    loops' objectives over the first two iterates, and between the fp32 and bf16 loops' first
+    objectives. ``config``: other :class:`~deblurzoo.kernel_space.DeblurConfig` fields."""
     from deblurzoo.kernel_space import DeblurConfig, deblur_frame
 
     torch.manual_seed(0)
     model = create_model("kernel_space", **(net_kwargs or {})).eval()
-    models = {fast: copy.deepcopy(model) for fast in (False, True)}  # fast converts its model
+    loops = {
+        "eager": {"fast": False},
+        "fast": {"fast": True},
+        "bf16": {"fast": True, "precision": "bf16"},
+    }
+    models = {loop: copy.deepcopy(model) for loop in loops}  # the fast path converts its model
     blurry = torch.rand(3, *size)
-    times: dict[bool, list[float]] = {False: [], True: []}
-    first: dict[bool, list[float]] = {}
+    times: dict[str, list[float]] = {loop: [] for loop in loops}
+    first: dict[str, list[float]] = {}
     for _ in range(repeats + 1):
-        for fast, net in models.items():
-            settings = DeblurConfig(**{**(config or {}), "warmup_iters": 0, "fast": fast})
+        for loop, settings in loops.items():
+            deblur = DeblurConfig(**{**(config or {}), "warmup_iters": 0, **settings})
             torch.manual_seed(1)  # the same perturbations of the noise inputs
             start = time.perf_counter()
-            result = deblur_frame(net, blurry, settings, num_iters=iters, progress=False)
-            times[fast].append((time.perf_counter() - start) / iters)
-            first[fast] = result.history["loss"][:2]
-    pairs = zip(first[False], first[True], strict=True)
+            result = deblur_frame(models[loop], blurry, deblur, num_iters=iters, progress=False)
+            times[loop].append((time.perf_counter() - start) / iters)
+            first[loop] = result.history["loss"][:2]
+    pairs = zip(first["eager"], first["fast"], strict=True)
     return {
-        "eager_s": statistics.median(times[False][1:]),
-        "fast_s": statistics.median(times[True][1:]),
+        **{f"{loop}_s": statistics.median(runs[1:]) for loop, runs in times.items()},
         "first_steps_rel_diff": max(abs(fast / eager - 1) for eager, fast in pairs),
+        "bf16_first_rel_diff": abs(first["bf16"][0] / first["fast"][0] - 1),
     }
 
 
@@ -758,24 +765,30 @@ def _training_sections(args: SimpleNamespace, sections: list[str]) -> str:
 def _deblur_section(args: SimpleNamespace) -> str:
     height, width = args.size
     cell = _run_worker("deblur", size=args.size, iters=args.deblur_iters, repeats=args.repeats)
-    eager, fast = cell["eager_s"], cell["fast_s"]
+    eager, fast, bf16 = cell["eager_s"], cell["fast_s"], cell["bf16_s"]
     hours = 5000 * fast / 3600
     return (
         "## Deblurring by optimisation\n\nSeconds per iteration of the kernel-space deblurring "
         "loop (`deblurzoo.kernel_space.deblur_frame`, Tran et al. Sec. 2.4: both priors, the "
         "blur operator, the objective, the backward pass and both Adam steps) on a "
         f"{height}×{width} frame, eager (`DeblurConfig(fast=False)`) against the fast path "
-        "(`fast=True`, the default: channels_last blur operator and priors, Adam's fused step). "
+        "(`fast=True`, the default: channels_last blur operator and priors, Adam's fused step) "
+        'and the fast path with the image prior under bf16 autocast (`precision="bf16"`, a '
+        "change of arithmetic; docs/kernel_space.md compares its results with fp32's). "
         f"A run is a cold start of {args.deblur_iters} iterations without warm-up (building "
         "the priors included), random weights, the default settings; the runs alternate in one "
         f"process, median of {args.repeats} after one warm-up run each. *Δ objective*: the "
-        "largest relative difference between the two loops' objectives over the first two "
-        "iterates (later ones drift apart, `DeblurConfig.fast`).\n\n"
-        "| size | eager s / iteration | fast s / iteration | Δ objective |\n"
-        "|---|---:|---:|---:|\n"
+        "largest relative difference between the eager and fast loops' objectives over the "
+        "first two iterates (later ones drift apart, `DeblurConfig.fast`), and between the fp32 "
+        "and bf16 loops' first objectives.\n\n"
+        "| size | eager s / iteration | fast s / iteration | fast, bf16 image prior "
+        "s / iteration | Δ objective fast / bf16 |\n"
+        "|---|---:|---:|---:|---:|\n"
         f"| {height}×{width} | {eager:.2f} | {fast:.2f} ({fast / eager:.2f}) "
-        f"| {cell['first_steps_rel_diff']:.1e} |\n\n"
-        f"The released code's 5000 iterations per frame take {hours:.1f} h on the fast path here."
+        f"| {bf16:.2f} ({bf16 / eager:.2f}) "
+        f"| {cell['first_steps_rel_diff']:.1e} / {cell['bf16_first_rel_diff']:.1e} |\n\n"
+        f"The released code's 5000 iterations per frame take {hours:.1f} h on the fast path here"
+        f", {5000 * bf16 / 3600:.1f} h with the image prior in bf16."
     )
 
 

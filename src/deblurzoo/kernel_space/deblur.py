@@ -52,6 +52,8 @@ from deblurzoo.models.kernel_space import ImageDIP, KernelDIP, KernelSpace, pad_
 log = logging.getLogger(__name__)
 
 INPUT_NOISE = ("normal", "uniform")
+#: ``DeblurConfig.precision``: the autocast dtype of the image prior D_x (``None``: float32)
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,15 @@ class DeblurConfig:
             the first step differs by about 1e-5 (relative), and over a run the iterates drift
             apart, as they do between thread counts (``tests/test_kernel_space_apps.py``).
             ``False``: the eager layout and step.
+        precision: ``"fp32"``, or ``"bf16"``: the image prior D_x, which does most of an
+            iteration's multiply-accumulates (128-channel convolutions at full resolution),
+            runs under bf16 autocast and hands B an fp32 image; B, D_k, the objective and
+            Adam stay fp32. A change of arithmetic, not part of the fast path: the iterates
+            follow another course, and how close the result comes to fp32's is measured in
+            ``docs/kernel_space.md``; its time per iteration, by ``deblurzoo-bench
+            sections=[deblur]``. B under bf16 as well would stall the descent: its gradients
+            with respect to x and k lose the small components the objective's decrease rests
+            on.
     """
 
     num_iters: int = 5000
@@ -102,6 +113,7 @@ class DeblurConfig:
     kernel_blocks: int = 4
     seed: int = 0
     fast: bool = True
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         for name in ("num_iters", "warmup_iters", "warm_iters"):
@@ -111,6 +123,10 @@ class DeblurConfig:
             raise ConfigError(f"input_noise must be one of {INPUT_NOISE}, got {self.input_noise!r}")
         if self.vgg_weights is not None and not Path(self.vgg_weights).is_file():
             raise PathNotFoundError(f"vgg_weights={self.vgg_weights!r}: no such file")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"precision must be one of {tuple(PRECISIONS)}, got {self.precision!r}"
+            )
 
 
 @dataclass
@@ -202,13 +218,20 @@ def _adam(module: torch.nn.Module, lr: float, fast: bool) -> torch.optim.Adam:
     return torch.optim.Adam(module.parameters(), lr=lr, fused=True if fast else None)
 
 
-def _fit(module, noise, target, iters, lr, fast: bool, bar: Progress, label: str) -> int:
-    """Warm-up: fit ``module(noise)`` to ``target`` (MSE) for ``iters`` Adam steps; returns the
-    steps run (``KeyboardInterrupt`` propagates to the caller)."""
+def _generate(prior: torch.nn.Module, noise: Tensor, dtype: torch.dtype | None) -> Tensor:
+    """``prior(noise)`` in float32, computed under autocast to ``dtype`` unless ``None``."""
+    with torch.autocast(noise.device.type, dtype, enabled=dtype is not None):
+        return prior(noise).float()
+
+
+def _fit(module, noise, target, iters, lr, fast: bool, dtype, bar: Progress, label: str) -> int:
+    """Warm-up: fit ``module(noise)`` (under autocast to ``dtype``, unless ``None``) to
+    ``target`` (MSE) for ``iters`` Adam steps; returns the steps run (``KeyboardInterrupt``
+    propagates to the caller)."""
     optimizer = _adam(module, lr, fast)
     task = bar.add_task(label, total=iters, status="")
     for _ in range(iters):
-        loss = F.mse_loss(module(noise), target)
+        loss = F.mse_loss(_generate(module, noise, dtype), target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -290,12 +313,12 @@ def _deblur(
         if init is None and config.warmup_iters:
             result.warmup_iterations += _fit(
                 image_dip, image_noise, padded, config.warmup_iters, config.image_lr, config.fast,
-                bar, "warm-up: image prior → y",
+                PRECISIONS[config.precision], bar, "warm-up: image prior → y",
             )  # fmt: skip
             if warmup_kernel is not None:
                 result.warmup_iterations += _fit(
                     kernel_dip, kernel_noise, warmup_kernel[None].to(device),
-                    config.warmup_iters, config.kernel_lr, config.fast, bar,
+                    config.warmup_iters, config.kernel_lr, config.fast, None, bar,
                     "warm-up: kernel prior → k₀",
                 )  # fmt: skip
         _optimise(model, objective, config, num_iters, target, sharp, bar, result,
@@ -308,7 +331,8 @@ def _deblur(
         )  # fmt: skip
     if result.best_step < 0:  # stopped (or no step asked) before the first step: the priors now
         with torch.no_grad():
-            x, k = image_dip(image_noise), kernel_dip(kernel_noise)
+            x = _generate(image_dip, image_noise, PRECISIONS[config.precision])
+            k = kernel_dip(kernel_noise)
             result.image, result.kernel = x[0, :, :height, :width], k[0]
             result.reblurred = model.blur(x, k)[0, :, :height, :width]
         result.state = DeblurState(
@@ -340,7 +364,7 @@ def _optimise(
             best, best_phase = math.inf, phase
         z_x = image_noise + config.reg_noise_std * torch.randn_like(image_noise)
         z_k = kernel_noise + config.reg_noise_std * torch.randn_like(kernel_noise)
-        x, k = image_dip(z_x), kernel_dip(z_k)
+        x, k = _generate(image_dip, z_x, PRECISIONS[config.precision]), kernel_dip(z_k)
         reblurred = model.blur(x, k)[..., :height, :width]
         terms = objective(reblurred, target, x[..., :height, :width], k, phase)
         loss = terms["total"].item()
