@@ -93,13 +93,53 @@ def test_cpu_fast_table_with_compile_has_the_compiled_columns(monkeypatch) -> No
     )  # fmt: skip
     args = SimpleNamespace(device="cpu", compile=True, repeats=3, gpu_frames=10, speed_frames=2)
     args.fast_sizes, args.fast_models, args.fast_precisions = [[16, 16]], ["strcnn"], ["fp32"]
-    text = bench._fast_section(args)
+    text = bench._fast_section(args, [])
     assert "| fast ms | compiled ms | compile s | floor |" in text
     row = "| `strcnn` | 16×16 | fp32 | 40.0 | 30.0 (0.75) | 20.0 (0.50) | 90.0 | 0.50 | 0.75 | 0.5 "
     assert row in text
     for key in ("compiled_ms", "first_compiled_s"):  # the kernel-space encoder's halves
         del cell[key]
-    assert "| 30.0 (0.75) | — | — | 0.50 |" in bench._fast_section(args)
+    assert "| 30.0 (0.75) | — | — | 0.50 |" in bench._fast_section(args, [])
+
+
+def test_a_failed_fast_cell_is_a_row_saying_why_and_the_command_fails_after_writing(
+    tmp_path: Path, monkeypatch, run_command
+) -> None:
+    """One worker failing (here: CUDA out of memory in bf16) leaves the other cells measured and
+    the document written, then the command fails, naming the cell."""
+    cell = {"eager_ms": 40.0, "fast_ms": 30.0, "first_fast_s": 0.5, "max_diff": 1e-7}
+    cell |= {"psnr_vs_fp32": 150.0, "gmacs": 2.0}
+    stderr = "Traceback ...\ntorch.OutOfMemoryError: CUDA out of memory | 2 GiB\n"
+
+    def worker(kind, **job):
+        if kind == "peak":
+            return {"fp32": 100.0, "bf16": 400.0}
+        if job["precision"] == "bf16":
+            raise bench.WorkerError(kind, job, stderr)
+        return cell
+
+    monkeypatch.setattr(bench, "_run_worker", worker)
+    monkeypatch.chdir(tmp_path)
+    options = ["sections=[fast]", "fast_models=[strcnn]", "fast_sizes=[[16,16]]", "write=b.md"]
+    with pytest.raises(RuntimeError, match=r"1 measurement\(s\) failed") as info:
+        run_command(commands.bench, *options)
+    assert "| `strcnn` | 16×16 | bf16 |" in str(info.value)
+    text = (tmp_path / "b.md").read_text()
+    assert "| `strcnn` | 16×16 | fp32 | 40.0 | 30.0 (0.75) |" in text
+    assert (
+        "| `strcnn` | 16×16 | bf16 | failed: torch.OutOfMemoryError: CUDA out of memory / 2 GiB |"
+        in text
+    )
+
+
+def test_a_failing_worker_process_raises_with_its_last_error_line(monkeypatch) -> None:
+    def run(command, env, **kwargs):
+        return subprocess.CompletedProcess(command, 1, stdout="", stderr="trace\nValueError: x\n\n")
+
+    monkeypatch.setattr(bench.subprocess, "run", run)
+    with pytest.raises(bench.WorkerError, match="benchmark worker fast") as info:
+        bench._run_worker("fast", model="m")
+    assert info.value.reason == "ValueError: x"
 
 
 def test_peak_is_measured_for_both_precisions() -> None:
@@ -189,7 +229,7 @@ def test_gpu_fast_table_has_frames_per_second_memory_and_the_papers_runtime(monk
     args = SimpleNamespace(device="cuda", compile=False, repeats=3, gpu_frames=10, speed_frames=2)
     args.fast_sizes, args.fast_models = [[720, 1280]], ["memdeblur"]
     args.fast_precisions = ["fp32", "bf16"]
-    text = bench._fast_section(args)
+    text = bench._fast_section(args, [])
     assert jobs[0] == ("peak", {"device": "cuda"})
     assert [(j["device"], j["precision"], j["frames"]) for _, j in jobs[1:]] == [
         ("cuda", "fp32", 10),

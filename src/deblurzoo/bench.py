@@ -445,9 +445,18 @@ def work(job: str) -> None:
     print(json.dumps(WORKERS[arguments.pop("kind")](**arguments)))
 
 
+class WorkerError(RuntimeError):
+    """A measurement's process failed; ``reason`` is the last line of its error output."""
+
+    def __init__(self, kind: str, job: dict, stderr: str) -> None:
+        super().__init__(f"benchmark worker {kind} {job} failed:\n{stderr[-2000:]}")
+        self.reason = next((line for line in reversed(stderr.splitlines()) if line.strip()), "")
+
+
 def _run_worker(kind: str, **job) -> dict[str, float]:
     """Run one measurement in a fresh process, with an empty inductor cache of its own (what
-    torch.compile takes is then a first compilation, whatever ran before)."""
+    torch.compile takes is then a first compilation, whatever ran before); a
+    :class:`WorkerError` if it fails."""
     env = {**os.environ, **(MEMORY_WORKER_ENV if kind == "memory" else {})}
     with tempfile.TemporaryDirectory(prefix="deblurzoo-bench-") as cache:
         result = subprocess.run(
@@ -458,7 +467,7 @@ def _run_worker(kind: str, **job) -> dict[str, float]:
             env={**env, "TORCHINDUCTOR_CACHE_DIR": cache},
         )
     if result.returncode:
-        raise RuntimeError(f"benchmark worker {kind} {job} failed:\n{result.stderr[-2000:]}")
+        raise WorkerError(kind, job, result.stderr)
     out = json.loads(result.stdout.strip().splitlines()[-1])
     print(kind, job, {k: v for k, v in out.items() if k != "runs"}, flush=True)
     return out
@@ -544,9 +553,11 @@ def _speed_section(args: SimpleNamespace, models: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _fast_section(args: SimpleNamespace) -> str:
+def _fast_section(args: SimpleNamespace, failed: list[str]) -> str:
     """Eager against the fast path, per model, frame size and precision, next to the
-    machine's peak for a convolution (:func:`measure_peak`)."""
+    machine's peak for a convolution (:func:`measure_peak`). A cell whose worker fails (a GPU
+    out of memory, say) gets a row saying why, is added to ``failed``, and the table goes on:
+    one failure does not cost the other cells of a run on a lent GPU."""
     gpu = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
     device = "cuda" if gpu else "cpu"
     peak = _run_worker("peak", device=device)
@@ -591,15 +602,18 @@ def _fast_section(args: SimpleNamespace) -> str:
         frames = args.gpu_frames if gpu else (args.speed_frames if size[0] * size[1] < 2**18 else 1)
         for model in args.fast_models:
             for precision in args.fast_precisions:
-                cell = _run_worker("fast", model=model, size=size, frames=frames,
-                                   repeats=args.repeats, device=device, precision=precision,
-                                   compile=args.compile)  # fmt: skip
+                label = f"| `{model}` | {size[0]}×{size[1]} | {precision} |"
+                try:
+                    cell = _run_worker("fast", model=model, size=size, frames=frames,
+                                       repeats=args.repeats, device=device, precision=precision,
+                                       compile=args.compile)  # fmt: skip
+                except WorkerError as error:
+                    failed.append(f"{label} {error}")
+                    lines.append(f"{label} failed: {error.reason.replace('|', '/')} |")
+                    continue
                 eager, fast = cell["eager_ms"], cell["fast_ms"]
                 floor = 1e3 * cell["gmacs"] / eager / peak[precision]
-                row = (
-                    f"| `{model}` | {size[0]}×{size[1]} | {precision} | {eager:.1f} "
-                    f"| {fast:.1f} ({fast / eager:.2f}) | "
-                )
+                row = f"{label} {eager:.1f} | {fast:.1f} ({fast / eager:.2f}) | "
                 if args.compile and "compiled_ms" in cell:
                     row += (
                         f"{cell['compiled_ms']:.1f} ({cell['compiled_ms'] / eager:.2f}) "
@@ -825,11 +839,11 @@ def main(cfg: DictConfig) -> None:
             with torch.device("meta"):
                 create_model(model.partition(":")[0])
     recurrent = [m for m, r in video_nets if r and (args.full or args.models or "+" not in m)]
-    sections, load = [], _load()
+    sections, load, failed = [], _load(), []
     if "speed" in args.sections:
         sections.append(_speed_section(args, [m for m, _ in video_nets]))
     if "fast" in args.sections:
-        sections.append(_fast_section(args))
+        sections.append(_fast_section(args, failed))
     if "memory" in args.sections:
         sections.append(_memory_section(args, recurrent))
     if {"train", "data"} & set(args.sections):
@@ -840,6 +854,11 @@ def main(cfg: DictConfig) -> None:
     if args.write:
         Path(args.write).write_text(text)
     print(text)
+    if failed:  # after the document: what did run stays written
+        raise RuntimeError(
+            f"{len(failed)} measurement(s) failed; their rows say why, the rest is measured:\n"
+            + "\n\n".join(failed)
+        )
 
 
 if __name__ == "__main__":  # python -m deblurzoo.bench
