@@ -168,12 +168,12 @@ def deblur_video(
 
     This is what ``deblurzoo-infer`` runs, with the same defaults (``conf/infer.yaml``, whose
     comments explain each option; ``self_ensemble`` and ``temporal_reverse`` are its
-    ``eval.*``, and it passes ``ensemble_prefix="eval."`` so that errors name them so).
-    Optionally also ``side_by_side``, a video of the input beside the restored frames, each half
-    labelled, and ``frames_dir``, the restored frames as PNG (named as the frames of a folder,
-    else ``000000.png`` on). ``fps`` defaults to the input's (30 for a frame
-    folder). Every input is checked (options, input, weights, tiles, chunks) before anything is
-    restored or written. Returns what was written: ``frames`` (their count), ``fps``, ``size``
+    ``eval.*``, which it passes as ``ensemble_prefix``, for errors to name them by). Optionally
+    also ``side_by_side``, a video of the input beside the restored frames, each half labelled,
+    and ``frames_dir``, the restored frames as PNG (named as the frames of a folder, else
+    ``000000.png`` on). ``fps`` defaults to the input's (30 for a frame folder). Every input
+    is checked (options, input, weights, tiles, chunks) before anything is restored or
+    written. Returns what was written: ``frames`` (their count), ``fps``, ``size``
     (``(H, W)``) and the paths (``video``, ``side_by_side``, ``frames_dir``) of those written.
     """
     check_compile(fast, compile)
