@@ -94,6 +94,7 @@ def test_cpu_fast_table_with_compile_has_the_compiled_columns(monkeypatch) -> No
     args = SimpleNamespace(device="cpu", compile=True, repeats=3, gpu_frames=10, speed_frames=2)
     args.fast_sizes, args.fast_models, args.fast_precisions = [[16, 16]], ["strcnn"], ["fp32"]
     text = bench._fast_section(args, [])
+    assert "3×3 convolution on a 128×128 map" in text and "TF32" not in text
     assert "| fast ms | compiled ms | compile s | floor |" in text
     row = "| `strcnn` | 16×16 | fp32 | 40.0 | 30.0 (0.75) | 20.0 (0.50) | 90.0 | 0.50 | 0.75 | 0.5 "
     assert row in text
@@ -235,7 +236,9 @@ def test_gpu_fast_table_has_frames_per_second_memory_and_the_papers_runtime(monk
         ("cuda", "fp32", 10),
         ("cuda", "bf16", 10),
     ]
+    assert "3×3 convolution on a 720×1280 map" in text  # a 128² map is no GPU's peak
     assert "1000 GMAC/s in fp32 and 4000 under bf16" in text
+    assert "*fp32* convolutions compute in TF32 where cuDNN allows it" in text
     row = (
         "| `memdeblur` | 720×1280 | bf16 | 40.0 | 20.0 (0.50) | 0.01 | 0.25 | 3.0 | 1.0e-06 | 60.0 "
     )

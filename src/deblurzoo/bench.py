@@ -279,15 +279,21 @@ def measure_fast(
     }
 
 
+#: The map of :func:`measure_peak`'s convolution, per device type: on a GPU a 128×128 map is
+#: over before the launch overhead is, so it takes a frame of the GPU table's size.
+PEAK_MAPS = {"cpu": (128, 128), "cuda": (720, 1280)}
+
+
 def measure_peak(device: str = "cpu", repeats: int = 20) -> dict[str, float]:
-    """GMAC/s of a 64-to-64-channel 3×3 convolution on a 128×128 map (channels_last, eval, no
-    gradients) in fp32 and under bf16 autocast, its fastest of ``repeats`` calls: about the
-    most the processor sustains for the convolutions the zoo's nets are made of, the yardstick
-    of the fast-path table."""
+    """GMAC/s of a 64-to-64-channel 3×3 convolution on a map of :data:`PEAK_MAPS`
+    (channels_last, eval, no gradients) in fp32 and under bf16 autocast, its fastest of
+    ``repeats`` calls: about the most the processor sustains for the convolutions the zoo's nets
+    are made of, the yardstick of the fast-path table."""
     device = torch.device(device)
     layer = torch.nn.Conv2d(64, 64, 3, padding=1).to(device, memory_format=torch.channels_last)
-    x = torch.rand(1, 64, 128, 128, device=device)
-    macs = 64 * 64 * 9 * 128 * 128
+    height, width = PEAK_MAPS[device.type]
+    x = torch.rand(1, 64, height, width, device=device)
+    macs = 64 * 64 * 9 * height * width
     peaks = {}
     for precision, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
         times = []
@@ -580,7 +586,8 @@ def _fast_section(args: SimpleNamespace, failed: list[str]) -> str:
         "and a fast output at the same precision; *PSNR*: the lower of a fast output's "
         "against the eager fp32 one. *GMAC/s*: the multiply-accumulates of convolutions and "
         "matrix products each pass does per second (`torch.utils.flop_counter`). A 64-to-64-"
-        "channel 3×3 convolution on a 128×128 map, what these nets are mostly made of, runs at "
+        f"channel 3×3 convolution on a {'×'.join(map(str, PEAK_MAPS[device]))} map, what these "
+        "nets are mostly made of, runs at "
         f"{peak['fp32']:.0f} GMAC/s in fp32 and {peak['bf16']:.0f} under bf16 autocast on this "
         "machine (`measure_peak`). *Floor* is the eager pass's rate over that peak: the "
         "fast/eager ratio a pass would reach if all its multiply-accumulates ran at that rate "
@@ -588,7 +595,14 @@ def _fast_section(args: SimpleNamespace, failed: list[str]) -> str:
         "this yardstick, so a pass can end slightly below its floor, but no fast path at that "
         "precision gets far below it. On the CPU a 720×1280 pass restores one frame; on "
         f"a GPU a pass restores {args.gpu_frames} frames, next to the runtime the paper "
-        "reports (per frame of 100-frame 720×1280 videos on an RTX A5000).\n",
+        "reports (per frame of 100-frame 720×1280 videos on an RTX A5000)."
+        + (
+            " On the GPU, *fp32* convolutions compute in TF32 where cuDNN allows it, PyTorch's "
+            f"default (`torch.backends.cudnn.allow_tf32`: {torch.backends.cudnn.allow_tf32})."
+            if gpu
+            else ""
+        )
+        + "\n",
         "| model | size | precision | eager ms | fast ms |"
         + (" compiled ms | compile s |" if args.compile else "")
         + " floor | ÷ eager fp32 | first s | max Δ | PSNR dB | GMAC/s eager / fast |"
