@@ -43,7 +43,7 @@ from rich.progress import Progress
 from torch import Tensor
 
 from deblurzoo.errors import ConfigError, PathNotFoundError
-from deblurzoo.fast import fast_net
+from deblurzoo.fast import fast_net, precision_dtype
 from deblurzoo.kernel_space.checkpoint import frame_psnr
 from deblurzoo.kernel_space.objective import DeblurObjective
 from deblurzoo.kernel_space.progress import progress_bar
@@ -52,8 +52,7 @@ from deblurzoo.models.kernel_space import ImageDIP, KernelDIP, KernelSpace, pad_
 log = logging.getLogger(__name__)
 
 INPUT_NOISE = ("normal", "uniform")
-#: ``DeblurConfig.precision``: the autocast dtype of the image prior D_x (``None``: float32)
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
+PRECISIONS = ("fp32", "bf16")  # DeblurConfig.precision
 
 
 @dataclass(frozen=True)
@@ -123,9 +122,12 @@ class DeblurConfig:
         if self.vgg_weights is not None and not Path(self.vgg_weights).is_file():
             raise PathNotFoundError(f"vgg_weights={self.vgg_weights!r}: no such file")
         if self.precision not in PRECISIONS:
-            raise ConfigError(
-                f"precision must be one of {tuple(PRECISIONS)}, got {self.precision!r}"
-            )
+            raise ConfigError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+
+    @property
+    def image_dtype(self) -> torch.dtype | None:
+        """The autocast dtype of the image prior D_x (``None``: float32)."""
+        return precision_dtype(self.precision)
 
 
 @dataclass
@@ -312,7 +314,7 @@ def _deblur(
         if init is None and config.warmup_iters:
             result.warmup_iterations += _fit(
                 image_dip, image_noise, padded, config.warmup_iters, config.image_lr, config.fast,
-                PRECISIONS[config.precision], bar, "warm-up: image prior → y",
+                config.image_dtype, bar, "warm-up: image prior → y",
             )  # fmt: skip
             if warmup_kernel is not None:
                 result.warmup_iterations += _fit(
@@ -330,7 +332,7 @@ def _deblur(
         )  # fmt: skip
     if result.best_step < 0:  # stopped (or no step asked) before the first step: the priors now
         with torch.no_grad():
-            x = _generate(image_dip, image_noise, PRECISIONS[config.precision])
+            x = _generate(image_dip, image_noise, config.image_dtype)
             k = kernel_dip(kernel_noise)
             result.image, result.kernel = x[0, :, :height, :width], k[0]
             result.reblurred = model.blur(x, k)[0, :, :height, :width]
@@ -363,7 +365,7 @@ def _optimise(
             best, best_phase = math.inf, phase
         z_x = image_noise + config.reg_noise_std * torch.randn_like(image_noise)
         z_k = kernel_noise + config.reg_noise_std * torch.randn_like(kernel_noise)
-        x, k = _generate(image_dip, z_x, PRECISIONS[config.precision]), kernel_dip(z_k)
+        x, k = _generate(image_dip, z_x, config.image_dtype), kernel_dip(z_k)
         reblurred = model.blur(x, k)[..., :height, :width]
         terms = objective(reblurred, target, x[..., :height, :width], k, phase)
         loss = terms["total"].item()
